@@ -1,0 +1,41 @@
+// gmemsim run FILE [--json] [--trace]: run a scenario's steps on the model and check its expectations.
+import type { Command } from 'commander';
+import { type RunOutcome, runScenario } from '../../scenario/run.js';
+import { formatFtrace, type TaskInfo } from '../../trace/ftrace.js';
+import { EXIT_FAIL, EXIT_OK, readScenarioFile } from '../io.js';
+import { type KernelOptionFlags, kernelOptionFlags, parseKernelOptions } from '../options.js';
+import { formatMismatch, renderRun } from '../render.js';
+
+export function ftraceOf(o: RunOutcome): string {
+  const tasks = new Map<number, TaskInfo>();
+  let cpu = 0;
+  for (const p of o.kernel.procs) for (const t of p.threads) tasks.set(t.tid, { comm: t.comm, cpu: cpu++ });
+  return formatFtrace(o.trace.events, tasks);
+}
+
+export function registerRun(program: Command, color: () => boolean): void {
+  kernelOptionFlags(
+    program
+      .command('run')
+      .description("run a scenario's steps on the model and check every `expect:`")
+      .argument('<file>', 'scenario file (YAML or JSON)')
+      .option('--json', 'print each step result as one JSON object per line')
+      .option('--trace', 'print the ftrace-style trace of the run'),
+  ).action((file: string, opts: KernelOptionFlags & { json?: boolean; trace?: boolean }) => {
+    const scenario = readScenarioFile(file);
+    const outcome = runScenario(scenario, {
+      options: parseKernelOptions(opts),
+      trace: opts.trace,
+      onStep: opts.json ? (r) => process.stdout.write(`${JSON.stringify(r)}\n`) : undefined,
+    });
+    if (opts.json) {
+      for (const m of outcome.mismatches) process.stderr.write(`${formatMismatch(m)}\n`);
+      if (outcome.stopped) process.stderr.write(`stopped: ${outcome.stopped}\n`);
+      if (opts.trace) process.stderr.write(ftraceOf(outcome));
+    } else {
+      process.stdout.write(`${renderRun(outcome, color())}\n`);
+      if (opts.trace) process.stdout.write(`\n${ftraceOf(outcome)}`);
+    }
+    process.exitCode = outcome.mismatches.length > 0 ? EXIT_FAIL : EXIT_OK;
+  });
+}

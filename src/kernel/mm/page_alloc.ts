@@ -1,0 +1,92 @@
+// Physical frames and folio reference counting (mm/page_alloc.c, include/linux/mm.h, mm/swap.c).
+import { newLock } from '../core/locking.js';
+import type { Ctx } from '../core/sched.js';
+import type { Kernel } from '../machine.js';
+import { type Folio, PAGE_SIZE, PG_hwpoison } from './mm_types.js';
+
+/** folio_alloc(): a fresh folio with one reference; contents are whatever the frame held (we model zeroes). */
+export function folio_alloc(k: Kernel, order = 0): Folio {
+  const nr = 1 << order;
+  let pfn = Math.ceil(k.ids.pfn / nr) * nr;
+  while (k.offlined.has(pfn)) pfn += nr; // poisoned free frames stay off the free lists
+  k.ids.pfn = pfn + nr;
+  const folio: Folio = {
+    pfn,
+    order,
+    flags: 0,
+    refcount: 1,
+    mapcount: 0,
+    mapping: null,
+    anon: false,
+    anonMm: 0,
+    index: 0,
+    lock: newLock(`folio:${pfn}`, `folio_lock(pfn ${pfn.toString(16)})`, 'bitlock'),
+    data: null,
+    corrupt: false,
+    freed: false,
+  };
+  for (let i = 0; i < nr; i++) k.mem.set(pfn + i, folio);
+  return folio;
+}
+
+export function pfn_folio(k: Kernel, pfn: number): Folio | undefined {
+  return k.mem.get(pfn);
+}
+
+export function folio_get(folio: Folio): void {
+  folio.refcount++;
+}
+
+/**
+ * folio_put(): drop a reference; the last one frees the frame. Hwpoisoned frames are never handed out again
+ * (mm/page_alloc.c free_pages_prepare() keeps them off the free lists), which the model gets for free because it
+ * never reuses pfns.
+ */
+export function folio_put(_ctx: Ctx | null, folio: Folio): void {
+  if (folio.refcount <= 0) throw new Error(`folio_put on free pfn ${folio.pfn.toString(16)}`);
+  if (--folio.refcount === 0) {
+    if (folio.flags & PG_hwpoison && _ctx) _ctx.k.offlined.add(folio.pfn);
+    folio.freed = true;
+    folio.mapping = null;
+    folio.flags = 0;
+    folio.data = null;
+  }
+}
+
+export function folio_nr_pages(folio: Folio): number {
+  return 1 << folio.order;
+}
+
+/** clear_highpage(): zero the contents. */
+export function clear_highpage(folio: Folio): void {
+  folio.data = null;
+}
+
+/** Reads `size` bytes (little-endian) at `off` within the frame. */
+export function frame_read(folio: Folio, off: number, size: number): bigint {
+  const d = folio.data;
+  if (!d) return 0n;
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(d[off + i]);
+  return v;
+}
+
+export function frame_write(folio: Folio, off: number, size: number, value: bigint): void {
+  if (!folio.data) {
+    if (value === 0n) return;
+    folio.data = new Uint8Array(PAGE_SIZE << folio.order);
+  }
+  let v = value;
+  for (let i = 0; i < size; i++) {
+    folio.data[off + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+export function frame_fill(folio: Folio, off: number, len: number, byte: number): void {
+  if (!folio.data) {
+    if (byte === 0) return;
+    folio.data = new Uint8Array(PAGE_SIZE << folio.order);
+  }
+  folio.data.fill(byte, off, off + len);
+}

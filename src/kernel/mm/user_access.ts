@@ -1,0 +1,90 @@
+// User-mode loads and stores as the CPU performs them: a page walk, a fault on a missing PTE
+// (arch/x86/mm/fault.c do_user_addr_fault()), and a machine check when a live PTE maps corrupted memory.
+import { down_read, up_read } from '../core/locking.js';
+import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
+import { force_sig_info } from '../task/signal.js';
+import { SIGSEGV } from '../uapi/signal.js';
+import { do_machine_check } from '../x86/mce.js';
+import { dataKey } from './filemap.js';
+import { do_sigbus, find_vma, handle_mm_fault, pteKey } from './memory.js';
+import { type Folio, PAGE_SIZE, VM_READ, VM_WRITE } from './mm_types.js';
+import { frame_fill, frame_read, frame_write } from './page_alloc.js';
+
+export type UserAccessResult = { ok: true; value: bigint } | { ok: false };
+
+const SEGV_MAPERR = 1;
+const SEGV_ACCERR = 2;
+
+/** The PTE-mapped folio for a user access, faulting it in; null after a fault that raised a signal. */
+function* user_page(ctx: Ctx, addr: number, write: boolean): KGen<Folio | null> {
+  const mm = ctx.task.proc.mm;
+  const vpn = Math.floor(addr / PAGE_SIZE);
+  for (let tries = 0; tries < 3; tries++) {
+    yield* rd(pteKey(mm, vpn));
+    const pte = mm.pt.get(vpn);
+    if (pte?.kind === 'present' && (!write || pte.writable)) {
+      if (write) pte.dirty = true;
+      return pte.folio;
+    }
+    yield* down_read(ctx, mm.mmap_lock);
+    const vma = find_vma(mm, addr);
+    let fault = 0;
+    let segv = 0;
+    if (!vma) segv = SEGV_MAPERR;
+    else if (!(vma.vm_flags & (write ? VM_WRITE : VM_READ))) segv = SEGV_ACCERR;
+    else fault = yield* handle_mm_fault(ctx, vma, addr, write);
+    yield* up_read(ctx, mm.mmap_lock);
+    if (segv) {
+      // bad_area(): SIGSEGV
+      yield* force_sig_info(ctx, { signo: SIGSEGV, code: segv, addr, addr_lsb: 0 });
+      return null;
+    }
+    if (fault) {
+      yield* do_sigbus(ctx, addr, fault);
+      return null;
+    }
+  }
+  return null;
+}
+
+/** A load of `size` bytes at addr; a consumed poison queues the MCE kill for the return to user mode. */
+export function* user_load(ctx: Ctx, addr: number, size: number): KGen<UserAccessResult> {
+  const folio = yield* user_page(ctx, addr, false);
+  if (!folio) return { ok: false };
+  yield* rd(dataKey(folio));
+  if (folio.corrupt) {
+    yield* do_machine_check(ctx, folio.pfn, false);
+    return { ok: false };
+  }
+  return { ok: true, value: frame_read(folio, addr % PAGE_SIZE, size) };
+}
+
+export function* user_store(ctx: Ctx, addr: number, size: number, value: bigint): KGen<UserAccessResult> {
+  const folio = yield* user_page(ctx, addr, true);
+  if (!folio) return { ok: false };
+  yield* wr(dataKey(folio));
+  if (folio.corrupt) {
+    yield* do_machine_check(ctx, folio.pfn, false);
+    return { ok: false };
+  }
+  frame_write(folio, addr % PAGE_SIZE, size, value);
+  return { ok: true, value: 0n };
+}
+
+/** memset(): page by page; bytes before a faulting page stay written. */
+export function* user_memset(ctx: Ctx, addr: number, byte: number, length: number): KGen<boolean> {
+  for (let a = addr; a < addr + length; ) {
+    const folio = yield* user_page(ctx, a, true);
+    if (!folio) return false;
+    yield* wr(dataKey(folio));
+    if (folio.corrupt) {
+      yield* do_machine_check(ctx, folio.pfn, false);
+      return false;
+    }
+    const off = a % PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, addr + length - a);
+    frame_fill(folio, off, n, byte);
+    a += n;
+  }
+  return true;
+}
