@@ -3,10 +3,16 @@ import pc from 'picocolors';
 import type { StepResult } from '../ops/result.js';
 import type { RunOutcome, StepMismatch } from '../scenario/run.js';
 
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+/** JSON-ish text for any value, bigints as hex. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const big = (x: bigint) => (x >= -0xffffn && x <= 0xffffn ? Number(x) : `0x${BigInt.asUintN(64, x).toString(16)}`);
+  if (typeof v === 'bigint') return String(big(v));
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? big(x) : x)) ?? String(v);
+}
 
 export function describeResult(r: StepResult): string {
-  const parts = [`ret=${show(r.ret)}`];
+  const parts = [`ret=${typeof r.ret === 'number' && r.ret > 0xffff ? `0x${r.ret.toString(16)}` : show(r.ret)}`];
   if (r.errno) parts.push(`errno=${r.errno}`);
   if (r.exit_reason !== undefined) parts.push(`exit=${r.exit_reason}`);
   if (r.memory_fault)

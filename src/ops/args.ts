@@ -33,7 +33,7 @@ const numberOrLabel = z.union([
   z
     .string()
     .regex(
-      /^(?:0[xX][0-9a-fA-F]+|-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*\s*(?:[+-]\s*(?:0[xX][0-9a-fA-F]+|[0-9]+))?)$/,
+      /^(?:-?0[xX][0-9a-fA-F]+|-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*\s*(?:[+-]\s*(?:0[xX][0-9a-fA-F]+|[0-9]+))?)$/,
       'expected a number, a hex string, or LABEL, LABEL+N, LABEL-N',
     ),
 ]);

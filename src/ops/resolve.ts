@@ -46,6 +46,7 @@ export function resolveNumber(raw: RawValue, labels: Labels): bigint {
   if (typeof raw !== 'string') fail('GMEM1005', 'expected a number, a hex string or a label');
   const s = raw.trim();
   if (NUMBER_RE.test(s) || /^-[0-9]+$/.test(s)) return checkRange(BigInt(s));
+  if (/^-0[xX][0-9a-fA-F]+$/.test(s)) return checkRange(-BigInt(s.slice(1)));
   const m = LABEL_EXPR_RE.exec(s);
   if (!m) fail('GMEM1005', `"${raw}" is not a number, a hex string, or LABEL, LABEL+N, LABEL-N`);
   const base = labels.get(m[1]);
@@ -62,7 +63,7 @@ function checkRange(v: bigint): bigint {
   return v;
 }
 
-function labelHint(name: string, labels: Labels): string | undefined {
+function labelHint(_name: string, labels: Labels): string | undefined {
   const known = [...labels.keys()];
   return known.length ? `labels defined so far: ${known.join(', ')}` : 'no labels are defined yet; use `as:` on a step';
 }

@@ -19,7 +19,7 @@ export interface MemoryFaultResult {
 }
 
 export interface StatResult {
-  readonly st_size: number;
+  readonly st_size: U64;
   readonly st_blksize: number;
   readonly st_ino: number;
   readonly st_mode: number;

@@ -1,13 +1,14 @@
 // Every op of the scenario language and the typed API: its arguments (named after the kernel's struct fields and
 // syscall parameters) and how it runs in the model. Defined once; the JSON Schema, the validator, the runner and
 // the typed API all read this table.
-import type { Ctx, KGen } from '../kernel/core/sched.js';
+import { type Ctx, type KGen, rd, wr } from '../kernel/core/sched.js';
 import { fdget } from '../kernel/fs/file.js';
 import { type IoctlRequest, sys_ioctl } from '../kernel/fs/ioctl.js';
 import { sys_close, sys_dup, sys_fallocate, sys_ftruncate, sys_memfd_create, sys_open } from '../kernel/fs/open.js';
 import { sys_fstat, sys_lseek, sys_pread64, sys_pwrite64, sys_read, sys_write } from '../kernel/fs/read_write.js';
 import { hwpoison_inject, hwpoison_unpoison } from '../kernel/mm/hwpoison-inject.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
+import { pteKey } from '../kernel/mm/memory.js';
 import { MF_FLAGS, memory_failure } from '../kernel/mm/memory-failure.js';
 import { PAGE_SIZE } from '../kernel/mm/mm_types.js';
 import { sys_mmap, sys_munmap } from '../kernel/mm/mmap.js';
@@ -100,6 +101,17 @@ function region(a: Args, cmd: 'KVM_SET_USER_MEMORY_REGION' | 'KVM_SET_USER_MEMOR
     },
     pad2: big(a.pad2),
   };
+}
+
+/** The pfn of the page backing (fd, offset) right now. */
+function filePagePfn(ctx: Ctx, a: Args): number {
+  const f = fdget(ctx.task.proc, num(a.fd));
+  if (!f?.inode) throw new ScenarioRuntimeError(`fd ${num(a.fd)} is not an open guest_memfd or memfd`);
+  const folio = f.inode.mapping.pages.get(Math.floor(num(a.offset) / PAGE_SIZE));
+  if (!folio) {
+    throw new ScenarioRuntimeError(`no page backs offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)}; allocate or touch it first`);
+  }
+  return folio.pfn;
 }
 
 const defs: OpDef[] = [
@@ -255,7 +267,7 @@ const defs: OpDef[] = [
       return {
         ret: 0,
         errno: null,
-        stat: { st_size: r.st_size, st_blksize: r.st_blksize, st_ino: r.st_ino, st_mode: r.st_mode },
+        stat: { st_size: toU64(r.st_size), st_blksize: r.st_blksize, st_ino: r.st_ino, st_mode: r.st_mode },
       };
     },
   },
@@ -399,7 +411,10 @@ const defs: OpDef[] = [
     doc: 'The pfn /proc/self/pagemap shows for addr (0 if not present).',
     args: { addr: u64('virtual address') },
     *exec(ctx, a) {
-      const pte = ctx.task.proc.mm.pt.get(Math.floor(num(a.addr) / PAGE_SIZE));
+      const mm = ctx.task.proc.mm;
+      const vpn = Math.floor(num(a.addr) / PAGE_SIZE);
+      yield* rd(pteKey(mm, vpn));
+      const pte = mm.pt.get(vpn);
       return { ret: pte?.kind === 'present' ? pte.folio.pfn : 0, errno: null };
     },
   },
@@ -422,6 +437,7 @@ const defs: OpDef[] = [
         ['arg4', args[3]],
         ['arg5', args[4]],
       ]);
+      yield* wr(`task:${ctx.task.tid}`);
       const r = sys_prctl(ctx, ...args);
       trace_sys_exit(ctx, 'prctl', r);
       return fromKernel(r);
@@ -477,10 +493,28 @@ const defs: OpDef[] = [
     },
   },
   {
+    name: 'corrupt_frame',
+    doc: 'A latent uncorrected error: the frame\'s cells go bad without a report; the next access through a live mapping takes a machine check (model-only: no real kernel interface does this).',
+    args: {
+      pfn: u64('page frame number', false),
+      fd: fd('guest_memfd (or memfd) whose page goes bad', false),
+      offset: u64('file offset of the page', false),
+    },
+    oneOf: [['pfn', 'fd']],
+    *exec(ctx, a) {
+      const folio = ctx.k.mem.get(a.fd !== undefined ? filePagePfn(ctx, a) : num(a.pfn));
+      if (!folio || folio.freed) throw new ScenarioRuntimeError('corrupt_frame: no allocated page there');
+      yield* wr(`data:${folio.pfn}`);
+      folio.corrupt = true;
+      return { ret: 0, errno: null };
+    },
+  },
+  {
     name: 'sysctl',
     doc: 'A write to /proc/sys: vm.memory_failure_early_kill or vm.memory_failure_recovery.',
     args: { name: str('sysctl name', SYSCTLS), value: u64('value') },
     *exec(ctx, a) {
+      yield* wr('sysctl');
       const r = sysctl_write(ctx, a.name as SysctlName, big(a.value));
       return r === 0 ? { ret: 2, errno: null } : fromKernel(r);
     },
@@ -510,7 +544,7 @@ const defs: OpDef[] = [
   {
     name: 'KVM_CREATE_GUEST_MEMFD',
     doc: 'KVM_CREATE_GUEST_MEMFD {size, flags}; returns the guest_memfd fd.',
-    args: { vm: fd('VM fd'), size: u64('bytes'), flags: flags(GUEST_MEMFD_FLAGS, 'GUEST_MEMFD_FLAG_*') },
+    args: { vm: fd('VM fd'), size: u64('bytes', false), flags: flags(GUEST_MEMFD_FLAGS, 'GUEST_MEMFD_FLAG_*') },
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), { cmd: 'KVM_CREATE_GUEST_MEMFD', size: big(a.size), flags: big(a.flags) });
     },
@@ -520,10 +554,10 @@ const defs: OpDef[] = [
     doc: 'The legacy memslot ioctl (struct kvm_userspace_memory_region).',
     args: {
       vm: fd('VM fd'),
-      slot: u64('as_id << 16 | slot id'),
+      slot: u64('as_id << 16 | slot id', false),
       flags: flags(KVM_MEM_FLAGS, 'KVM_MEM_*'),
-      guest_phys_addr: u64('guest-physical base'),
-      memory_size: u64('bytes; 0 deletes'),
+      guest_phys_addr: u64('guest-physical base', false),
+      memory_size: u64('bytes; 0 deletes', false),
       userspace_addr: u64('host address of the shared backing', false),
     },
     *exec(ctx, a) {
@@ -535,10 +569,10 @@ const defs: OpDef[] = [
     doc: 'KVM_SET_USER_MEMORY_REGION2 (struct kvm_userspace_memory_region2), with guest_memfd binding.',
     args: {
       vm: fd('VM fd'),
-      slot: u64('as_id << 16 | slot id'),
+      slot: u64('as_id << 16 | slot id', false),
       flags: flags(KVM_MEM_FLAGS, 'KVM_MEM_*'),
-      guest_phys_addr: u64('guest-physical base'),
-      memory_size: u64('bytes; 0 deletes'),
+      guest_phys_addr: u64('guest-physical base', false),
+      memory_size: u64('bytes; 0 deletes', false),
       userspace_addr: u64('host address of the shared backing', false),
       guest_memfd: fd('guest_memfd fd', false),
       guest_memfd_offset: u64('offset in the guest_memfd', false),
@@ -554,8 +588,8 @@ const defs: OpDef[] = [
     doc: 'KVM_SET_MEMORY_ATTRIBUTES {address, size, attributes, flags}.',
     args: {
       vm: fd('VM fd'),
-      address: u64('guest-physical start'),
-      size: u64('bytes'),
+      address: u64('guest-physical start', false),
+      size: u64('bytes', false),
       attributes: flags(MEMORY_ATTRIBUTES, 'KVM_MEMORY_ATTRIBUTE_*'),
       flags: u64('must be 0', false),
     },

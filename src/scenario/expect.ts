@@ -18,8 +18,15 @@ function asBig(v: unknown, labels: Labels): bigint | undefined {
   return resolveNumber(v as string, labels);
 }
 
+/** An actual result value: numbers are exact by construction, strings are hex. */
+function actualBig(v: unknown): bigint | undefined {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v)) return BigInt(v);
+  return undefined;
+}
+
 function sameNumber(exp: unknown, act: unknown, labels: Labels): boolean {
-  const a = asBig(act, labels);
+  const a = actualBig(act);
   const e = asBig(exp, labels);
   return a !== undefined && e !== undefined && BigInt.asUintN(64, a) === BigInt.asUintN(64, e);
 }

@@ -129,7 +129,7 @@ function loadSteps(c: Collector, raw: unknown, path: Array<string | number>, kno
     }
     const parsed = stepSchema(def).safeParse(stepRaw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) reportIssue(c, def, p, issue);
+      for (const issue of parsed.error.issues) reportIssue(c, def, p, issue, stepRaw);
       return;
     }
     let ok = true;
@@ -181,7 +181,7 @@ function checkExpectLabels(c: Collector, e: Expect, p: Array<string | number>, l
   };
   check(e.ret, ['ret']);
   check(e.value, ['value']);
-  e.values?.forEach((v, i) => check(v, ['values', i]));
+  for (const [i, v] of (e.values ?? []).entries()) check(v, ['values', i]);
   if (e.memory_fault) {
     check(e.memory_fault.gpa, ['memory_fault', 'gpa']);
     check(e.memory_fault.size, ['memory_fault', 'size']);
@@ -190,7 +190,7 @@ function checkExpectLabels(c: Collector, e: Expect, p: Array<string | number>, l
   return ok;
 }
 
-function reportIssue(c: Collector, def: OpDef, p: Array<string | number>, issue: z.core.$ZodIssue): void {
+function reportIssue(c: Collector, def: OpDef, p: Array<string | number>, issue: z.core.$ZodIssue, raw: Record<string, unknown>): void {
   const at = [...p, ...issue.path.map((x) => (typeof x === 'symbol' ? String(x) : x))];
   const field = issue.path[0];
   if (issue.code === 'unrecognized_keys') {
@@ -210,7 +210,7 @@ function reportIssue(c: Collector, def: OpDef, p: Array<string | number>, issue:
     }
     return;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.path.length === 1 && typeof field === 'string' && raw[field] === undefined) {
     c.add('GMEM1004', `${def.name} needs ${String(field)}`, p, {
       hint: typeof field === 'string' && def.args[field] ? `${field}: ${def.args[field].doc}` : undefined,
     });

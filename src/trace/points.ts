@@ -11,7 +11,7 @@ function emit(ctx: Ctx, system: string, name: string, text: string, args?: Recor
 // ---- syscalls (kernel/trace/trace_syscalls.c: "sys_NAME(field: 0x%08lx, ...)" and "0x%lx")
 export function trace_sys_enter(ctx: Ctx, sys: string, args: ReadonlyArray<readonly [string, number | bigint]>): void {
   if (!ctx.tr.on) return;
-  const text = `sys_${sys}(${args.map(([n, v]) => `${n}: ${hex(BigInt.asUintN(64, BigInt(v)), 8, true)}`).join(', ')})`;
+  const text = `sys_${sys}(${args.map(([n, v]) => `${n}: 0x${hex(BigInt.asUintN(64, BigInt(v)), 8)}`).join(', ')})`;
   emit(ctx, 'syscalls', `sys_enter_${sys}`, text, Object.fromEntries(args.map(([n, v]) => [n, String(v)])));
 }
 export function trace_sys_exit(ctx: Ctx, sys: string, ret: number | bigint): void {
@@ -26,7 +26,7 @@ export function trace_kvm_page_fault(ctx: Ctx, vcpu: number, rip: number, gpa: n
     ctx,
     'kvm',
     'kvm_page_fault',
-    `vcpu ${vcpu} rip ${hex(rip, 0, true)} address ${hex(gpa, 16, true)} error_code ${hex(error_code, 0, true)}`,
+    `vcpu ${vcpu} rip ${hex(rip, 0, true)} address 0x${hex(gpa, 16)} error_code ${hex(error_code, 0, true)}`,
     { vcpu, gpa, error_code: String(error_code) },
   );
 }
@@ -75,6 +75,15 @@ export function trace_kvm_tdp_mmu_spte_changed(
     `as id ${as_id} gfn ${hex(gfn)} level ${level} old_spte ${hex(old_spte)} new_spte ${hex(new_spte)}`,
     { as_id, gfn, level, old_spte: String(old_spte), new_spte: String(new_spte) },
   );
+}
+
+export function trace_kvm_mmu_set_spte(ctx: Ctx, level: number, gfn: number, spte: bigint, writable: boolean): void {
+  if (!ctx.tr.on) return;
+  emit(ctx, 'kvmmmu', 'kvm_mmu_set_spte', `gfn ${hex(gfn)} spte ${hex(spte)} (r${writable ? 'w' : '-'}xu) level ${level} at 0`, {
+    gfn,
+    spte: String(spte),
+    level,
+  });
 }
 
 // ---- memory_failure (include/trace/events/memory-failure.h; include/ras/ras_event.h on older kernels)

@@ -98,7 +98,7 @@ export function* srcu_read_lock(ctx: Ctx, s: Srcu): KGen<number> {
   return idx;
 }
 
-export function* srcu_read_unlock(ctx: Ctx, s: Srcu, idx: number): KGen<void> {
+export function* srcu_read_unlock(_ctx: Ctx, s: Srcu, idx: number): KGen<void> {
   yield { t: 'access', obj: s.id, write: false };
   s.active.delete(idx);
 }

@@ -282,7 +282,7 @@ export function* kvm_gmem_bind(ctx: Ctx, kvm: Kvm, slot: KvmMemorySlot, fd: numb
   return 0;
 }
 
-function* __kvm_gmem_unbind(ctx: Ctx, kvm: Kvm, slot: KvmMemorySlot, file: File): KGen<void> {
+function* __kvm_gmem_unbind(_ctx: Ctx, kvm: Kvm, slot: KvmMemorySlot, file: File): KGen<void> {
   const gf = GMEM(file);
   yield* wr(bindingsKey(file));
   const i = gf.bindings.findIndex((b) => b.slot === slot);

@@ -215,7 +215,7 @@ function* kvm_set_memory_region(ctx: Ctx, kvm: Kvm, mem: MemoryRegion2): KGen<nu
   yield* rd(memslotsKey(kvm));
   const old = id_to_memslot(kvm, as_id, id);
   if (mem.memory_size === 0n) {
-    if (!old || !old.npages) return -EINVAL;
+    if (!old?.npages) return -EINVAL;
     if (
       WARN_ON_ONCE(
         ctx,
@@ -233,14 +233,14 @@ function* kvm_set_memory_region(ctx: Ctx, kvm: Kvm, mem: MemoryRegion2): KGen<nu
   if (id < U.KVM_USER_MEM_SLOTS && npagesBig > BigInt(U.KVM_MEM_MAX_NR_PAGES)) return -EINVAL;
   const npages = Number(npagesBig);
   let change: MemslotChange;
-  if (!old || !old.npages) {
+  if (!old?.npages) {
     change = 'CREATE';
   } else {
     if (mem.flags & U.KVM_MEM_GUEST_MEMFD) return -EINVAL;
     if (
       mem.userspace_addr !== BigInt(old.userspace_addr) ||
       npages !== old.npages ||
-      (mem.flags ^ old.flags) & U.KVM_MEM_READONLY
+      (mem.flags ^ old.flags) & (U.KVM_MEM_READONLY | U.KVM_MEM_GUEST_MEMFD)
     ) {
       return -EINVAL;
     }

@@ -11,7 +11,7 @@ import { force_sig_mceerr, send_sig_mceerr } from '../task/signal.js';
 import type { Task } from '../task/task.js';
 import { PF_MCE_EARLY, PF_MCE_PROCESS } from '../task/task.js';
 import { constGroup } from '../uapi/consts.js';
-import { EBUSY, EFAULT, EHWPOISON, EIO, ENXIO, EOPNOTSUPP } from '../uapi/errno.js';
+import { EBUSY, EHWPOISON, EIO, ENXIO, EOPNOTSUPP } from '../uapi/errno.js';
 import { BUS_MCEERR_AO, BUS_MCEERR_AR } from '../uapi/signal.js';
 import { filemap_remove_folio, folio_lock, folio_unlock, folioKey, mapping_set_error, pcKey } from './filemap.js';
 import { pteKey, vmas_mapping_index } from './memory.js';

@@ -1,7 +1,7 @@
 // The x86 TDP MMU fault path and SPTE zapping (arch/x86/kvm/mmu/mmu.c, tdp_mmu.c). Only 4 KiB leaf SPTEs are
 // modeled; one direct root per address space stands for the TDP MMU's roots.
 
-import { trace_kvm_mmu_spte_requested, trace_kvm_tdp_mmu_spte_changed } from '../../trace/points.js';
+import { trace_kvm_mmu_set_spte, trace_kvm_mmu_spte_requested, trace_kvm_tdp_mmu_spte_changed } from '../../trace/points.js';
 import { read_lock, read_unlock, write_lock, write_unlock } from '../core/locking.js';
 import { pr_warn, WARN_ON_ONCE } from '../core/printk.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
@@ -22,7 +22,6 @@ import {
   type KvmGfnRange,
   kvm_mem_is_private,
   lockdep_assert_held_write,
-  memslotsKey,
 } from '../kvm/kvm_main.js';
 import { folioKey } from '../mm/filemap.js';
 import { get_user_page } from '../mm/gup.js';
