@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerRun } from './commands/run.js';
+import { registerSchema } from './commands/schema.js';
 import { EXIT_USAGE, reportError } from './io.js';
 
 const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRun(program, color);
   registerDemo(program, color);
+  registerSchema(program);
   return program;
 }
 

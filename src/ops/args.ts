@@ -15,11 +15,33 @@ export type ArgKind =
   | { readonly k: 'string'; readonly values?: readonly string[] }
   | { readonly k: 'guest' };
 
-export interface ArgSpec {
-  readonly kind: ArgKind;
-  readonly required: boolean;
+export interface ArgSpec<K extends ArgKind = ArgKind, R extends boolean = boolean> {
+  readonly kind: K;
+  readonly required: R;
   readonly doc: string;
 }
+
+/** One guest access as the typed API takes it (the scenario's `guest:` list entries). */
+export type GuestAccessInput =
+  | { readonly read: RawValue; readonly size?: RawValue; readonly private?: boolean }
+  | { readonly write: RawValue; readonly value: RawValue; readonly size?: RawValue; readonly private?: boolean };
+
+/** What a value of each kind may be written as. */
+export type RawFor<K extends ArgKind> = K extends { k: 'guest' }
+  ? readonly GuestAccessInput[]
+  : K extends { k: 'string' }
+    ? string
+    : K extends { k: 'flags' }
+      ? number | bigint | string | readonly string[]
+      : number | bigint | string;
+
+type RequiredKeys<A> = { [P in keyof A]: A[P] extends { required: true } ? P : never }[keyof A];
+type OptionalKeys<A> = { [P in keyof A]: A[P] extends { required: true } ? never : P }[keyof A];
+
+/** The argument object an op takes, derived from its ArgSpecs. */
+export type ArgsOf<A extends Record<string, ArgSpec>> = { -readonly [P in RequiredKeys<A>]: RawFor<A[P]['kind']> } & {
+  -readonly [P in OptionalKeys<A>]?: RawFor<A[P]['kind']>;
+};
 
 export const NUMBER_RE = /^(?:0[xX][0-9a-fA-F]+|[0-9]+)$/;
 export const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -75,26 +97,39 @@ export function zodFor(kind: ArgKind): z.ZodType {
   }
 }
 
-// Builders used by the op table.
+// Builders used by the op table; `required` stays a literal type so the typed API knows which args are optional.
+type Builder<K extends ArgKind> = <R extends boolean = true>(doc: string, required?: R) => ArgSpec<K, R>;
 const spec =
-  (kind: ArgKind) =>
-  (doc: string, required = true): ArgSpec => ({ kind, required, doc });
-export const u64 = spec({ k: 'u64' });
-export const int = spec({ k: 'int' });
-export const fd = spec({ k: 'fd' });
-export const flags = (g: ConstGroup, doc: string, required = false): ArgSpec => ({
+  <K extends ArgKind>(kind: K): Builder<K> =>
+  <R extends boolean = true>(doc: string, required?: R) => ({ kind, required: (required ?? true) as R, doc });
+export const u64 = spec({ k: 'u64' } as const);
+export const int = spec({ k: 'int' } as const);
+export const fd = spec({ k: 'fd' } as const);
+export const flags = <R extends boolean = false>(
+  g: ConstGroup,
+  doc: string,
+  required?: R,
+): ArgSpec<{ k: 'flags'; g: ConstGroup }, R> => ({
   kind: { k: 'flags', g },
-  required,
+  required: (required ?? false) as R,
   doc,
 });
-export const enumOf = (g: ConstGroup, doc: string, required = true): ArgSpec => ({
+export const enumOf = <R extends boolean = true>(
+  g: ConstGroup,
+  doc: string,
+  required?: R,
+): ArgSpec<{ k: 'enum'; g: ConstGroup }, R> => ({
   kind: { k: 'enum', g },
-  required,
+  required: (required ?? true) as R,
   doc,
 });
-export const str = (doc: string, values?: readonly string[], required = true): ArgSpec => ({
+export const str = <R extends boolean = true>(
+  doc: string,
+  values?: readonly string[],
+  required?: R,
+): ArgSpec<{ k: 'string'; values?: readonly string[] }, R> => ({
   kind: { k: 'string', values },
-  required,
+  required: (required ?? true) as R,
   doc,
 });
-export const guest = (doc: string): ArgSpec => ({ kind: { k: 'guest' }, required: true, doc });
+export const guest = (doc: string): ArgSpec<{ k: 'guest' }, true> => ({ kind: { k: 'guest' }, required: true, doc });

@@ -28,7 +28,7 @@ import { MADV, MAP, PROT } from '../kernel/uapi/mman.js';
 import { PR_MCE_KILL_OP, PR_MCE_KILL_POLICY, PR_OPTION } from '../kernel/uapi/prctl.js';
 import type { GuestRunState } from '../kernel/x86/x86.js';
 import { trace_sys_enter, trace_sys_exit } from '../trace/points.js';
-import { type ArgSpec, enumOf, fd, flags, guest, int, str, u64 } from './args.js';
+import { type ArgSpec, type ArgsOf, enumOf, fd, flags, guest, int, str, u64 } from './args.js';
 import type { GuestAccess, Resolved } from './resolve.js';
 import { exitReasonName, fromKernel, memoryFaultResult, type StepResult, u64 as toU64 } from './result.js';
 import { ScenarioRuntimeError } from './runtime-error.js';
@@ -37,13 +37,18 @@ export type Args = Readonly<Record<string, Resolved | undefined>>;
 /** What an op computes; the runner adds step, op, signal and dmesg. */
 export type OpOutcome = Omit<StepResult, 'step' | 'op'>;
 
-export interface OpDef {
-  readonly name: string;
+export interface OpDef<N extends string = string, A extends Record<string, ArgSpec> = Record<string, ArgSpec>> {
+  readonly name: N;
   readonly doc: string;
-  readonly args: Readonly<Record<string, ArgSpec>>;
-  /** args that must not be given together, or of which one is needed */
+  readonly args: A;
+  /** groups of args of which exactly one must be given */
   readonly oneOf?: readonly (readonly string[])[];
   exec(ctx: Ctx, a: Args): KGen<OpOutcome>;
+}
+
+/** Keeps each op's name and argument specs as literal types for the typed API. */
+function op<const N extends string, const A extends Record<string, ArgSpec>>(d: OpDef<N, A>): OpDef<N, A> {
+  return d;
 }
 
 const big = (v: Resolved | undefined, dflt = 0n): bigint => (v === undefined ? dflt : BigInt(v as bigint | number));
@@ -109,14 +114,16 @@ function filePagePfn(ctx: Ctx, a: Args): number {
   if (!f?.inode) throw new ScenarioRuntimeError(`fd ${num(a.fd)} is not an open guest_memfd or memfd`);
   const folio = f.inode.mapping.pages.get(Math.floor(num(a.offset) / PAGE_SIZE));
   if (!folio) {
-    throw new ScenarioRuntimeError(`no page backs offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)}; allocate or touch it first`);
+    throw new ScenarioRuntimeError(
+      `no page backs offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)}; allocate or touch it first`,
+    );
   }
   return folio.pfn;
 }
 
-const defs: OpDef[] = [
+const defs = [
   // ---------------------------------------------------------------------------------------- files
-  {
+  op({
     name: 'open',
     doc: 'open(2); the model has one device node, /dev/kvm.',
     args: { path: str('path to open', ['/dev/kvm']), flags: flags(OPEN, 'O_* flags (default O_RDWR)') },
@@ -132,8 +139,8 @@ const defs: OpDef[] = [
         sys_open(ctx, a.path as string, fl),
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'memfd_create',
     doc: 'memfd_create(2): an anonymous shmem file of size 0.',
     args: { name: str('the name shown in /proc/PID/fd', undefined, false), flags: flags(MFD, 'MFD_* flags') },
@@ -146,24 +153,24 @@ const defs: OpDef[] = [
         sys_memfd_create(ctx, (a.name as string) ?? 'gmemsim', fl),
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'close',
     doc: 'close(2); the last reference to a file runs its release.',
     args: { fd: fd('the fd to close') },
     *exec(ctx, a) {
       return yield* syscall(ctx, 'close', [['fd', num(a.fd)]], sys_close(ctx, num(a.fd)));
     },
-  },
-  {
+  }),
+  op({
     name: 'dup',
     doc: 'dup(2)',
     args: { fd: fd('the fd to duplicate') },
     *exec(ctx, a) {
       return yield* syscall(ctx, 'dup', [['fildes', num(a.fd)]], sys_dup(ctx, num(a.fd)));
     },
-  },
-  {
+  }),
+  op({
     name: 'read',
     doc: 'read(2) of count bytes.',
     args: { fd: fd('file'), count: u64('bytes to read') },
@@ -178,8 +185,8 @@ const defs: OpDef[] = [
         sys_read(ctx, num(a.fd), num(a.count)),
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'write',
     doc: 'write(2) of count bytes, each equal to value (default 0).',
     args: { fd: fd('file'), count: u64('bytes to write'), value: int('the byte written', false) },
@@ -195,8 +202,8 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'pread',
     doc: 'pread64(2)',
     args: { fd: fd('file'), count: u64('bytes to read'), offset: int('file offset') },
@@ -213,8 +220,8 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'pwrite',
     doc: 'pwrite64(2) of count bytes equal to value.',
     args: {
@@ -236,8 +243,8 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'lseek',
     doc: 'lseek(2)',
     args: { fd: fd('file'), offset: int('offset'), whence: enumOf(SEEK, 'SEEK_*') },
@@ -254,8 +261,8 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'fstat',
     doc: 'fstat(2); the result carries stat {st_size, st_blksize, st_ino, st_mode}.',
     args: { fd: fd('file') },
@@ -270,8 +277,8 @@ const defs: OpDef[] = [
         stat: { st_size: toU64(r.st_size), st_blksize: r.st_blksize, st_ino: r.st_ino, st_mode: r.st_mode },
       };
     },
-  },
-  {
+  }),
+  op({
     name: 'ftruncate',
     doc: 'ftruncate(2)',
     args: { fd: fd('file'), length: u64('new size (signed off_t)') },
@@ -287,8 +294,8 @@ const defs: OpDef[] = [
         sys_ftruncate(ctx, num(a.fd), len),
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'fallocate',
     doc: 'fallocate(2); guest_memfd needs FALLOC_FL_KEEP_SIZE, optionally with FALLOC_FL_PUNCH_HOLE.',
     args: {
@@ -313,9 +320,9 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
+  }),
   // ---------------------------------------------------------------------------------------- memory
-  {
+  op({
     name: 'mmap',
     doc: 'mmap(2); fd -1 with MAP_ANONYMOUS gives ordinary host memory. Returns the address.',
     args: {
@@ -343,8 +350,8 @@ const defs: OpDef[] = [
       );
       return r;
     },
-  },
-  {
+  }),
+  op({
     name: 'munmap',
     doc: 'munmap(2); dropping the last mapping of a closed file releases it.',
     args: { addr: u64('start'), length: u64('bytes') },
@@ -359,8 +366,8 @@ const defs: OpDef[] = [
         sys_munmap(ctx, num(a.addr), num(a.length)),
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'madvise',
     doc: 'madvise(2): MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_DONTNEED, MADV_REMOVE, MADV_COLLAPSE and no-op hints.',
     args: { addr: u64('start'), length: u64('bytes'), advice: enumOf(MADV, 'MADV_*') },
@@ -377,8 +384,8 @@ const defs: OpDef[] = [
         body,
       );
     },
-  },
-  {
+  }),
+  op({
     name: 'load',
     doc: 'A user-mode load of size bytes (1, 2, 4, 8); ret 0 with value, or -1 when it faulted (see signal).',
     args: { addr: u64('virtual address'), size: int('bytes', false) },
@@ -387,8 +394,8 @@ const defs: OpDef[] = [
       const r = yield* user_load(ctx, num(a.addr), size);
       return r.ok ? { ret: 0, errno: null, value: toU64(r.value) } : { ret: -1, errno: null };
     },
-  },
-  {
+  }),
+  op({
     name: 'store',
     doc: 'A user-mode store of size bytes; ret 0, or -1 when it faulted (see signal).',
     args: { addr: u64('virtual address'), value: u64('value'), size: int('bytes', false) },
@@ -396,8 +403,8 @@ const defs: OpDef[] = [
       const r = yield* user_store(ctx, num(a.addr), num(a.size, 1), big(a.value));
       return { ret: r.ok ? 0 : -1, errno: null };
     },
-  },
-  {
+  }),
+  op({
     name: 'memset',
     doc: 'memset() in user mode: page by page, stopping at the first fault.',
     args: { addr: u64('virtual address'), value: int('byte'), length: u64('bytes') },
@@ -405,8 +412,8 @@ const defs: OpDef[] = [
       const ok = yield* user_memset(ctx, num(a.addr), num(a.value) & 0xff, num(a.length));
       return { ret: ok ? 0 : -1, errno: null };
     },
-  },
-  {
+  }),
+  op({
     name: 'pagemap',
     doc: 'The pfn /proc/self/pagemap shows for addr (0 if not present).',
     args: { addr: u64('virtual address') },
@@ -417,8 +424,8 @@ const defs: OpDef[] = [
       const pte = mm.pt.get(vpn);
       return { ret: pte?.kind === 'present' ? pte.folio.pfn : 0, errno: null };
     },
-  },
-  {
+  }),
+  op({
     name: 'prctl',
     doc: 'prctl(2): PR_MCE_KILL and PR_MCE_KILL_GET.',
     args: {
@@ -442,9 +449,9 @@ const defs: OpDef[] = [
       trace_sys_exit(ctx, 'prctl', r);
       return fromKernel(r);
     },
-  },
+  }),
   // ---------------------------------------------------------------------------------------- memory failure
-  {
+  op({
     name: 'corrupt_pfn',
     doc: 'A write of pfn to /sys/kernel/debug/hwpoison/corrupt-pfn: memory_failure(pfn, MF_SW_SIMULATED).',
     args: { pfn: u64('page frame number') },
@@ -452,8 +459,8 @@ const defs: OpDef[] = [
       const r = yield* hwpoison_inject(ctx, num(a.pfn));
       return r === 0 ? { ret: `0x${num(a.pfn).toString(16)}\n`.length, errno: null } : fromKernel(r);
     },
-  },
-  {
+  }),
+  op({
     name: 'unpoison_pfn',
     doc: 'A write of pfn to /sys/kernel/debug/hwpoison/unpoison-pfn.',
     args: { pfn: u64('page frame number') },
@@ -461,8 +468,8 @@ const defs: OpDef[] = [
       const r = yield* hwpoison_unpoison(ctx, num(a.pfn));
       return r === 0 ? { ret: `0x${num(a.pfn).toString(16)}\n`.length, errno: null } : fromKernel(r);
     },
-  },
-  {
+  }),
+  op({
     name: 'memory_failure',
     doc: 'A hardware memory error reported to the kernel: memory_failure(pfn, flags) in the calling task. With fd and offset it hits the page backing that guest_memfd offset.',
     args: {
@@ -491,10 +498,10 @@ const defs: OpDef[] = [
       if (folio && !folio.freed) folio.corrupt = true; // the hardware error precedes its report
       return fromKernel(yield* memory_failure(ctx, pfn, num(a.flags)));
     },
-  },
-  {
+  }),
+  op({
     name: 'corrupt_frame',
-    doc: 'A latent uncorrected error: the frame\'s cells go bad without a report; the next access through a live mapping takes a machine check (model-only: no real kernel interface does this).',
+    doc: "A latent uncorrected error: the frame's cells go bad without a report; the next access through a live mapping takes a machine check (model-only: no real kernel interface does this).",
     args: {
       pfn: u64('page frame number', false),
       fd: fd('guest_memfd (or memfd) whose page goes bad', false),
@@ -508,8 +515,8 @@ const defs: OpDef[] = [
       folio.corrupt = true;
       return { ret: 0, errno: null };
     },
-  },
-  {
+  }),
+  op({
     name: 'sysctl',
     doc: 'A write to /proc/sys: vm.memory_failure_early_kill or vm.memory_failure_recovery.',
     args: { name: str('sysctl name', SYSCTLS), value: u64('value') },
@@ -518,9 +525,9 @@ const defs: OpDef[] = [
       const r = sysctl_write(ctx, a.name as SysctlName, big(a.value));
       return r === 0 ? { ret: 2, errno: null } : fromKernel(r);
     },
-  },
+  }),
   // ---------------------------------------------------------------------------------------- KVM
-  {
+  op({
     name: 'KVM_CREATE_VM',
     doc: 'ioctl(/dev/kvm, KVM_CREATE_VM, type); returns the VM fd.',
     args: {
@@ -531,8 +538,8 @@ const defs: OpDef[] = [
       const kfd = yield* devKvmFd(ctx, a.fd);
       return yield* ioctl(ctx, kfd, { cmd: 'KVM_CREATE_VM', type: big(a.type) }, big(a.type));
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_CHECK_EXTENSION',
     doc: 'KVM_CHECK_EXTENSION on a VM (vm) or system-wide (/dev/kvm, without vm).',
     args: { vm: fd('VM fd', false), fd: fd('explicit fd to issue it on', false), cap: enumOf(KVM_CAP, 'KVM_CAP_*') },
@@ -540,16 +547,16 @@ const defs: OpDef[] = [
       const target = a.vm !== undefined ? num(a.vm) : yield* devKvmFd(ctx, a.fd);
       return yield* ioctl(ctx, target, { cmd: 'KVM_CHECK_EXTENSION', cap: big(a.cap) }, big(a.cap));
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_CREATE_GUEST_MEMFD',
     doc: 'KVM_CREATE_GUEST_MEMFD {size, flags}; returns the guest_memfd fd.',
     args: { vm: fd('VM fd'), size: u64('bytes', false), flags: flags(GUEST_MEMFD_FLAGS, 'GUEST_MEMFD_FLAG_*') },
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), { cmd: 'KVM_CREATE_GUEST_MEMFD', size: big(a.size), flags: big(a.flags) });
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_SET_USER_MEMORY_REGION',
     doc: 'The legacy memslot ioctl (struct kvm_userspace_memory_region).',
     args: {
@@ -563,8 +570,8 @@ const defs: OpDef[] = [
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), region(a, 'KVM_SET_USER_MEMORY_REGION'));
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_SET_USER_MEMORY_REGION2',
     doc: 'KVM_SET_USER_MEMORY_REGION2 (struct kvm_userspace_memory_region2), with guest_memfd binding.',
     args: {
@@ -582,8 +589,8 @@ const defs: OpDef[] = [
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), region(a, 'KVM_SET_USER_MEMORY_REGION2'));
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_SET_MEMORY_ATTRIBUTES',
     doc: 'KVM_SET_MEMORY_ATTRIBUTES {address, size, attributes, flags}.',
     args: {
@@ -597,16 +604,16 @@ const defs: OpDef[] = [
       const attrs = { address: big(a.address), size: big(a.size), attributes: big(a.attributes), flags: big(a.flags) };
       return yield* ioctl(ctx, num(a.vm), { cmd: 'KVM_SET_MEMORY_ATTRIBUTES', attrs });
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_CREATE_VCPU',
     doc: 'KVM_CREATE_VCPU id; returns the vCPU fd.',
     args: { vm: fd('VM fd'), id: u64('vCPU id', false) },
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), { cmd: 'KVM_CREATE_VCPU', id: big(a.id) }, big(a.id));
     },
-  },
-  {
+  }),
+  op({
     name: 'KVM_RUN',
     doc: 'KVM_RUN with a guest program of reads and writes, run in order until one exits; HLT ends the program.',
     args: { vcpu: fd('vCPU fd'), guest: guest('[{read: GPA, size?}, {write: GPA, value, size?}, ...]') },
@@ -625,8 +632,14 @@ const defs: OpDef[] = [
       }
       return out;
     },
-  },
+  }),
 ];
 
-export const OPS: ReadonlyMap<string, OpDef> = new Map(defs.map((d) => [d.name, d]));
-export const OP_NAMES: readonly string[] = defs.map((d) => d.name);
+type Defs = (typeof defs)[number];
+/** Every op name of the scenario language and the typed API. */
+export type OpName = Defs['name'];
+/** The arguments op N takes. */
+export type OpArgs<N extends OpName> = ArgsOf<Extract<Defs, { name: N }>['args']>;
+
+export const OPS: ReadonlyMap<string, OpDef> = new Map(defs.map((d) => [d.name, d as OpDef]));
+export const OP_NAMES: readonly OpName[] = defs.map((d) => d.name);

@@ -190,7 +190,13 @@ function checkExpectLabels(c: Collector, e: Expect, p: Array<string | number>, l
   return ok;
 }
 
-function reportIssue(c: Collector, def: OpDef, p: Array<string | number>, issue: z.core.$ZodIssue, raw: Record<string, unknown>): void {
+function reportIssue(
+  c: Collector,
+  def: OpDef,
+  p: Array<string | number>,
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+): void {
   const at = [...p, ...issue.path.map((x) => (typeof x === 'symbol' ? String(x) : x))];
   const field = issue.path[0];
   if (issue.code === 'unrecognized_keys') {

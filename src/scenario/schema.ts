@@ -97,5 +97,5 @@ export function scenarioSchema(): z.ZodObject {
 
 /** The JSON Schema for editors (schema/scenario.schema.json is generated from this). */
 export function scenarioJsonSchema(): unknown {
-  return z.toJSONSchema(scenarioSchema(), { unrepresentable: 'any', io: 'input' });
+  return z.toJSONSchema(scenarioSchema(), { unrepresentable: 'any', io: 'input', reused: 'ref' });
 }

@@ -79,11 +79,17 @@ export function trace_kvm_tdp_mmu_spte_changed(
 
 export function trace_kvm_mmu_set_spte(ctx: Ctx, level: number, gfn: number, spte: bigint, writable: boolean): void {
   if (!ctx.tr.on) return;
-  emit(ctx, 'kvmmmu', 'kvm_mmu_set_spte', `gfn ${hex(gfn)} spte ${hex(spte)} (r${writable ? 'w' : '-'}xu) level ${level} at 0`, {
-    gfn,
-    spte: String(spte),
-    level,
-  });
+  emit(
+    ctx,
+    'kvmmmu',
+    'kvm_mmu_set_spte',
+    `gfn ${hex(gfn)} spte ${hex(spte)} (r${writable ? 'w' : '-'}xu) level ${level} at 0`,
+    {
+      gfn,
+      spte: String(spte),
+      level,
+    },
+  );
 }
 
 // ---- memory_failure (include/trace/events/memory-failure.h; include/ras/ras_event.h on older kernels)

@@ -7,7 +7,11 @@ const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'gmemsim.js');
 
 function gmemsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -15,7 +19,10 @@ describe('gmemsim run', () => {
   it('runs the seed example and prints one JSON object per step', () => {
     const r = gmemsim('run', 'test/uapi/seed-story.yaml', '--json');
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBe(12);
     expect(lines[8]).toMatchObject({
       step: 8,
@@ -40,10 +47,14 @@ describe('gmemsim run', () => {
   it('exits 2 with file:line:col for a malformed scenario', () => {
     const r = gmemsim('run', 'test/fixtures/malformed.yaml');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('malformed.yaml:4:42: error GMEM1007: unknown argument "sizee" for KVM_CREATE_GUEST_MEMFD');
+    expect(r.stderr).toContain(
+      'malformed.yaml:4:42: error GMEM1007: unknown argument "sizee" for KVM_CREATE_GUEST_MEMFD',
+    );
     expect(r.stderr).toContain('did you mean "size"?');
     expect(r.stderr).toMatch(/malformed\.yaml:5:\d+: error GMEM1010: fallocate\.fd: label "gmem" is not defined/);
-    expect(r.stderr).toMatch(/malformed\.yaml:5:\d+: error GMEM1008: fallocate\.mode: unknown fallocate mode name "FALLOC_FL_KEEPSIZE"/);
+    expect(r.stderr).toMatch(
+      /malformed\.yaml:5:\d+: error GMEM1008: fallocate\.mode: unknown fallocate mode name "FALLOC_FL_KEEPSIZE"/,
+    );
     expect(r.stderr).toMatch(/malformed\.yaml:6:\d+: error GMEM1006: unknown op "KVM_RUN_VCPU"/);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
@@ -59,7 +70,9 @@ describe('gmemsim run', () => {
     const r = gmemsim('run', 'test/uapi/seed-story.yaml', '--trace');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('# tracer: nop');
-    expect(r.stdout).toMatch(/vmm-1000 +\[000\] \.{5} +\d+\.\d{6}: kvm_page_fault: vcpu 0 rip 0x\w+ address 0x0000000100005000 error_code 0x/);
+    expect(r.stdout).toMatch(
+      /vmm-1000 +\[000\] \.{5} +\d+\.\d{6}: kvm_page_fault: vcpu 0 rip 0x\w+ address 0x0000000100005000 error_code 0x/,
+    );
     expect(r.stdout).toContain('memory_failure_event: pfn 0x');
     expect(r.stdout).toContain('kvm_userspace_exit: reason error (133)');
     expect(r.stdout).toContain('gmem_invalidate_begin: ino');
@@ -68,7 +81,11 @@ describe('gmemsim run', () => {
   it('applies --mm over the scenario option', () => {
     const r = gmemsim('run', 'test/uapi/seed-story.yaml', '--json', '--mm', 'mf-delayed-fix');
     expect(r.status).toBe(0);
-    const mf = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.op === 'memory_failure');
+    const mf = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((x) => x.op === 'memory_failure');
     expect(mf).toMatchObject({ ret: 0, errno: null });
   });
 

@@ -19,7 +19,12 @@ describe('uAPI scenarios', () => {
       expect(checked, 'a pinning scenario checks something').toBeGreaterThan(0);
       const out = runScenario(s);
       expect(out.stopped).toBeUndefined();
-      expect(out.mismatches.map((m) => `${m.loc.line}: step ${m.step} ${m.op} ${m.field}: want ${String(m.expected)} got ${JSON.stringify(m.actual)}`)).toEqual([]);
+      expect(
+        out.mismatches.map(
+          (m) =>
+            `${m.loc.line}: step ${m.step} ${m.op} ${m.field}: want ${String(m.expected)} got ${JSON.stringify(m.actual)}`,
+        ),
+      ).toEqual([]);
       expect(out.results.length).toBe(s.steps.length);
     });
   }

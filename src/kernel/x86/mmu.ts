@@ -1,7 +1,11 @@
 // The x86 TDP MMU fault path and SPTE zapping (arch/x86/kvm/mmu/mmu.c, tdp_mmu.c). Only 4 KiB leaf SPTEs are
 // modeled; one direct root per address space stands for the TDP MMU's roots.
 
-import { trace_kvm_mmu_set_spte, trace_kvm_mmu_spte_requested, trace_kvm_tdp_mmu_spte_changed } from '../../trace/points.js';
+import {
+  trace_kvm_mmu_set_spte,
+  trace_kvm_mmu_spte_requested,
+  trace_kvm_tdp_mmu_spte_changed,
+} from '../../trace/points.js';
 import { read_lock, read_unlock, write_lock, write_unlock } from '../core/locking.js';
 import { pr_warn, WARN_ON_ONCE } from '../core/printk.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
@@ -331,6 +335,7 @@ function* kvm_tdp_mmu_map(ctx: Ctx, vcpu: KvmVcpu, fault: KvmPageFault): KGen<nu
     old ? spteValue(old) : SHADOW_NONPRESENT_VALUE,
     spteValue(spte),
   );
+  trace_kvm_mmu_set_spte(ctx, 1, fault.gfn, spteValue(spte), spte.writable);
   return RET_PF_FIXED;
 }
 

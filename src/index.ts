@@ -1,0 +1,21 @@
+// The public API of the gmemsim package. Named exports only; CLI internals are not part of it.
+export type { SessionOps, SessionOptions } from './api/session.js';
+export { Session } from './api/session.js';
+export type { DiagnosticCategory, DiagnosticCode, DiagnosticInfo } from './diagnostics/codes.js';
+export { DIAGNOSTICS } from './diagnostics/codes.js';
+export type { Diagnostic, SourceLocation } from './diagnostics/errors.js';
+export { ApiArgumentError, GmemsimError, NotModeledError, ScenarioError } from './diagnostics/errors.js';
+export { formatDiagnostic, formatDiagnostics } from './diagnostics/format.js';
+export type { ErrorHandlerVariant, KernelOptions, KernelVersion, MmBehaviour } from './kernel/options.js';
+export { DEFAULT_OPTIONS, ERROR_HANDLERS, KERNEL_VERSIONS, MM_BEHAVIOURS } from './kernel/options.js';
+export type { GuestAccessInput } from './ops/args.js';
+export type { MemoryFaultResult, SignalResult, StatResult, StepResult, U64 } from './ops/result.js';
+export type { OpArgs, OpName } from './ops/table.js';
+export { OP_NAMES } from './ops/table.js';
+export type { CompiledScenario } from './scenario/compile.js';
+export { compileScenario } from './scenario/compile.js';
+export type { Scenario } from './scenario/load.js';
+export { loadScenario } from './scenario/load.js';
+export type { RunOptions, RunOutcome, StepMismatch } from './scenario/run.js';
+export { runScenario } from './scenario/run.js';
+export { scenarioJsonSchema } from './scenario/schema.js';
