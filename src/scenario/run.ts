@@ -33,6 +33,8 @@ export interface RunOptions {
   /** overrides the scenario's own options */
   readonly options?: Partial<KernelOptions>;
   readonly trace?: boolean;
+  /** builds the tracer for the run's kernel (overrides `trace`), e.g. one that snapshots state per event */
+  readonly tracer?: (k: Kernel) => Tracer;
   /** called after each step, e.g. to stream --json lines */
   readonly onStep?: (r: StepResult, spec: StepSpec) => void;
 }
@@ -47,7 +49,7 @@ export function runScenario(s: Scenario, ro: RunOptions = {}): RunOutcome {
   }
   const k = createKernel({ ...s.options, ...ro.options });
   const proc = createProcess(k, 'vmm');
-  const tr = new Tracer(ro.trace ?? false);
+  const tr = ro.tracer ? ro.tracer(k) : new Tracer(ro.trace ?? false);
   const results: StepResult[] = [];
   const mismatches: StepMismatch[] = [];
   const labels = new Map<string, bigint>();

@@ -19,11 +19,15 @@ export interface TraceEvent {
 export class Tracer {
   readonly events: TraceEvent[] = [];
   private clock = 0;
+  /** called after each event is recorded */
+  onEvent?: (e: TraceEvent) => void;
   constructor(public on: boolean) {}
 
   emit(tid: number, system: string, name: string, text: string, args?: Record<string, unknown>): void {
     this.clock += 1000;
-    this.events.push({ seq: this.events.length, ts: this.clock, tid, system, name, text, args });
+    const e: TraceEvent = { seq: this.events.length, ts: this.clock, tid, system, name, text, args };
+    this.events.push(e);
+    this.onEvent?.(e);
   }
 }
 

@@ -1,5 +1,7 @@
 // gmemsim run FILE [--json] [--trace]: run a scenario's steps on the model and check its expectations.
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { runBundle } from '../../api/bundle.js';
 import { type RunOutcome, runScenario } from '../../scenario/run.js';
 import { formatFtrace, type TaskInfo } from '../../trace/ftrace.js';
 import { EXIT_FAIL, EXIT_OK, readScenarioFile } from '../io.js';
@@ -20,9 +22,15 @@ export function registerRun(program: Command, color: () => boolean): void {
       .description("run a scenario's steps on the model and check every `expect:`")
       .argument('<file>', 'scenario file (YAML or JSON)')
       .option('--json', 'print each step result as one JSON object per line')
-      .option('--trace', 'print the ftrace-style trace of the run'),
-  ).action((file: string, opts: KernelOptionFlags & { json?: boolean; trace?: boolean }) => {
+      .option('--trace', 'print the ftrace-style trace of the run')
+      .option(
+        '--state-trace <file>',
+        'write the run as JSON: results, trace events and the kernel state after each event',
+      ),
+  ).action((file: string, opts: KernelOptionFlags & { json?: boolean; trace?: boolean; stateTrace?: string }) => {
     const scenario = readScenarioFile(file);
+    if (opts.stateTrace)
+      writeFileSync(opts.stateTrace, `${JSON.stringify(runBundle(scenario, parseKernelOptions(opts)))}\n`);
     const outcome = runScenario(scenario, {
       options: parseKernelOptions(opts),
       trace: opts.trace,
