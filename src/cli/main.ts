@@ -2,8 +2,10 @@
 // The gmemsim command line.
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerOracle } from './commands/oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerServe } from './commands/serve.js';
 import { EXIT_USAGE, reportError } from './io.js';
 
 const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerRun(program, color);
   registerDemo(program, color);
   registerSchema(program);
+  registerOracle(program, color);
+  registerServe(program, color);
   return program;
 }
 
