@@ -2,10 +2,12 @@
 // The gmemsim command line.
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerExplore } from './commands/explore.js';
 import { registerOracle } from './commands/oracle.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
+import { registerVariants } from './commands/variants.js';
 import { EXIT_USAGE, reportError } from './io.js';
 
 const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRun(program, color);
   registerDemo(program, color);
+  registerExplore(program, color);
+  registerVariants(program, color);
   registerSchema(program);
   registerOracle(program, color);
   registerServe(program, color);

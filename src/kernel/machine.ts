@@ -1,5 +1,6 @@
 // The whole modeled machine: physical memory, processes, VMs and the global memory-failure state. All of it
 // is plain data, so a snapshot is one structuredClone().
+import { type Audit, newAudit } from './audit.js';
 import { type Lock, newLock } from './core/locking.js';
 import type { LogLine, Warning } from './core/printk.js';
 import type { Kvm } from './kvm/kvm_host.js';
@@ -38,6 +39,8 @@ export interface Kernel {
   readonly offlined: Set<number>;
   /** accesses through a stale mapping to a freed frame, for the use-after-free property */
   readonly uaf: Array<{ tid: number; kvm: number; gfn: number; pfn: number; write: boolean }>;
+  /** facts for the property checks (instrumentation only) */
+  readonly audit: Audit;
   /** vCPUs that re-executed one access past the model's bound */
   readonly livelocks: Array<{ tid: number; vcpu: number; pc: number; gpa: number; reported: boolean }>;
 }
@@ -69,6 +72,7 @@ export function createKernel(opts: Partial<KernelOptions> = {}): Kernel {
     offlined: new Set(),
     uaf: [],
     livelocks: [],
+    audit: newAudit(),
   };
 }
 

@@ -6,6 +6,7 @@ import { fdget } from '../kernel/fs/file.js';
 import { type IoctlRequest, sys_ioctl } from '../kernel/fs/ioctl.js';
 import { sys_close, sys_dup, sys_fallocate, sys_ftruncate, sys_memfd_create, sys_open } from '../kernel/fs/open.js';
 import { sys_fstat, sys_lseek, sys_pread64, sys_pwrite64, sys_read, sys_write } from '../kernel/fs/read_write.js';
+import { pcKey } from '../kernel/mm/filemap.js';
 import { hwpoison_inject, hwpoison_unpoison } from '../kernel/mm/hwpoison-inject.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
 import { pteKey } from '../kernel/mm/memory.js';
@@ -108,17 +109,23 @@ function region(a: Args, cmd: 'KVM_SET_USER_MEMORY_REGION' | 'KVM_SET_USER_MEMOR
   };
 }
 
-/** The pfn of the page backing (fd, offset) right now. */
-function filePagePfn(ctx: Ctx, a: Args): number {
+/**
+ * The frame a hardware error at (fd, offset) hits: the page backing that offset now, or, if it has been removed
+ * meanwhile (a racing punch-hole), the frame that backed it last: errors hit physical frames, not file offsets.
+ */
+function* filePagePfn(ctx: Ctx, a: Args): KGen<number> {
+  yield* rd(`fdtable:${ctx.task.proc.pid}`);
   const f = fdget(ctx.task.proc, num(a.fd));
   if (!f?.inode) throw new ScenarioRuntimeError(`fd ${num(a.fd)} is not an open guest_memfd or memfd`);
-  const folio = f.inode.mapping.pages.get(Math.floor(num(a.offset) / PAGE_SIZE));
-  if (!folio) {
+  const index = Math.floor(num(a.offset) / PAGE_SIZE);
+  yield* rd(pcKey(f.inode.mapping));
+  const pfn = f.inode.mapping.pages.get(index)?.pfn ?? f.inode.mapping.lastPfn.get(index);
+  if (pfn === undefined) {
     throw new ScenarioRuntimeError(
-      `no page backs offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)}; allocate or touch it first`,
+      `no page has backed offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)} yet; allocate or touch it first`,
     );
   }
-  return folio.pfn;
+  return pfn;
 }
 
 const defs = [
@@ -480,22 +487,11 @@ const defs = [
     },
     oneOf: [['pfn', 'fd']],
     *exec(ctx, a) {
-      let pfn: number;
-      if (a.fd !== undefined) {
-        const f = fdget(ctx.task.proc, num(a.fd));
-        if (!f?.inode)
-          throw new ScenarioRuntimeError(`memory_failure: fd ${num(a.fd)} is not an open guest_memfd or memfd`);
-        const folio = f.inode.mapping.pages.get(Math.floor(num(a.offset) / PAGE_SIZE));
-        if (!folio)
-          throw new ScenarioRuntimeError(
-            `memory_failure: no page backs offset 0x${num(a.offset).toString(16)} of fd ${num(a.fd)}; allocate or touch it first`,
-          );
-        pfn = folio.pfn;
-      } else {
-        pfn = num(a.pfn);
-      }
+      const pfn = a.fd !== undefined ? yield* filePagePfn(ctx, a) : num(a.pfn);
+      // the hardware error precedes its report
+      yield* wr(`data:${pfn}`);
       const folio = ctx.k.mem.get(pfn);
-      if (folio && !folio.freed) folio.corrupt = true; // the hardware error precedes its report
+      if (folio && !folio.freed) folio.corrupt = true;
       return fromKernel(yield* memory_failure(ctx, pfn, num(a.flags)));
     },
   }),
@@ -509,9 +505,10 @@ const defs = [
     },
     oneOf: [['pfn', 'fd']],
     *exec(ctx, a) {
-      const folio = ctx.k.mem.get(a.fd !== undefined ? filePagePfn(ctx, a) : num(a.pfn));
+      const pfn = a.fd !== undefined ? yield* filePagePfn(ctx, a) : num(a.pfn);
+      yield* wr(`data:${pfn}`);
+      const folio = ctx.k.mem.get(pfn);
       if (!folio || folio.freed) throw new ScenarioRuntimeError('corrupt_frame: no allocated page there');
-      yield* wr(`data:${folio.pfn}`);
       folio.corrupt = true;
       return { ret: 0, errno: null };
     },

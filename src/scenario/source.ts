@@ -6,6 +6,8 @@ import { ScenarioError } from '../diagnostics/errors.js';
 
 export interface SourceDoc {
   readonly file: string;
+  /** the YAML as read, so the scenario can be loaded again elsewhere (a worker thread) */
+  readonly text: string;
   readonly value: unknown;
   /** "steps.3.mode" -> where its value starts; "steps.3.mode#key" -> where the key starts */
   readonly positions: ReadonlyMap<string, SourceLocation>;
@@ -68,7 +70,7 @@ export function readSource(file: string, text: string): SourceDoc {
     return n ?? null;
   };
   const value = walk(doc.contents, '', 0);
-  return { file, value, positions };
+  return { file, text, value, positions };
 }
 
 /** The location of `path`, or of its nearest ancestor that has one. */

@@ -91,13 +91,11 @@ export function snapshotKernel(k: Kernel): KernelState {
           spteMaps.set(s.pfn, l);
         }
       });
-      const attributes: VmState['attributes'] = [];
-      for (const gfn of [...v.mem_attr_array.keys()].sort((a, b) => a - b)) {
-        const a = v.mem_attr_array.get(gfn)!;
-        const last = attributes[attributes.length - 1];
-        if (last && last.end === gfn && last.attributes === a) (last as { end: number }).end = gfn + 1;
-        else attributes.push({ start: gfn, end: gfn + 1, attributes: a });
-      }
+      const attributes: VmState['attributes'] = v.mem_attr_array.runs.map((r) => ({
+        start: r.start,
+        end: r.end,
+        attributes: r.value,
+      }));
       return {
         id: v.id,
         type: v.type,

@@ -27,6 +27,11 @@ export interface AccessPoint {
   readonly t: 'access';
   readonly obj: string;
   readonly write: boolean;
+  /**
+   * For updates that commute unless they reach a threshold (a reference count dropping to zero): evaluated when
+   * the transition runs; a write then, a read otherwise. Dependence checks that cannot evaluate it assume a write.
+   */
+  readonly writeIf?: () => boolean;
 }
 /** Blocks until ready() holds, e.g. synchronize_srcu() waiting for pre-existing readers. */
 export interface WaitPoint {

@@ -2,6 +2,7 @@
 // its memslot bindings. Error-handler variants from the 2023 review are selectable (options.error_handler).
 
 import { trace_gmemsim } from '../../trace/points.js';
+import { audit_mf_signal, audit_punched } from '../audit.js';
 import { mutex_lock, mutex_unlock } from '../core/locking.js';
 import { pr_warn, WARN_ON_ONCE } from '../core/printk.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
@@ -19,6 +20,7 @@ import {
 } from '../mm/filemap.js';
 import { new_inode } from '../mm/inode.js';
 import { VM_FAULT_SIGBUS } from '../mm/memory.js';
+import { task_maps_pfn } from '../mm/memory-failure.js';
 import {
   type AddressSpace,
   type Folio,
@@ -157,6 +159,7 @@ function* kvm_gmem_punch_hole(ctx: Ctx, inode: Inode, offset: number, len: numbe
   yield* filemap_invalidate_lock(ctx, inode.mapping);
   yield* kvm_gmem_invalidate_begin(ctx, inode, start, end);
   yield* truncate_inode_pages_range(ctx, inode.mapping, offset, offset + len - 1);
+  audit_punched(ctx.k, inode.ino, start, end);
   yield* kvm_gmem_invalidate_end(ctx, inode, start, end);
   yield* filemap_invalidate_unlock(ctx, inode.mapping);
   return 0;
@@ -312,14 +315,16 @@ function* kvm_gmem_get_file(_ctx: Ctx, kvm: Kvm, slot: KvmMemorySlot): KGen<File
   yield* rd(slotKey(kvm, slot));
   const f = slot.gmem.file;
   if (!f) return null;
-  yield* wr(fileKey(f));
+  // an increment: commutes with others, conflicts with the last fput
+  yield* rd(fileKey(f));
   if (f.f_count === 0) return null;
   f.f_count++;
   return f;
 }
 
+/** fput(): only the reference that drops the count to zero conflicts with the others. */
 function* fput(ctx: Ctx, f: File): KGen<void> {
-  yield* wr(fileKey(f));
+  yield { t: 'access', obj: fileKey(f), write: false, writeIf: () => f.f_count === 1 };
   if (fput_needs_release(f)) yield* file_release(ctx, f);
 }
 
@@ -452,6 +457,7 @@ function* kvm_gmem_error_page_original(ctx: Ctx, mapping: AddressSpace, folio: F
           continue;
         }
         const hva = slot.userspace_addr + (gfn - slot.base_gfn) * PAGE_SIZE; // gfn_to_hva_memslot()
+        audit_mf_signal(ctx, ctx.task, task_maps_pfn(ctx.task, folio.pfn));
         yield* send_sig_mceerr(ctx, BUS_MCEERR_AR, hva, 12, ctx.task);
       }
     }

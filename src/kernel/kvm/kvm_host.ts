@@ -1,6 +1,7 @@
 // KVM structures as plain data (include/linux/kvm_host.h, virt/kvm/guest_memfd.c, arch/x86/include/asm/kvm_host.h).
 import type { Lock, Srcu } from '../core/locking.js';
 import type { File } from '../fs/file.js';
+import type { RangeMap } from '../lib/range_map.js';
 import type { Inode, Mm } from '../mm/mm_types.js';
 
 /** struct gmem_inode: the physical memory behind a guest_memfd. */
@@ -78,8 +79,8 @@ export interface Kvm {
   readonly srcu: Srcu;
   /** the active memslot set per address space; replaced wholesale on update (RCU-style) */
   memslots: Array<ReadonlyMap<number, KvmMemorySlot>>;
-  /** kvm->mem_attr_array, sparse: gfn -> attributes */
-  readonly mem_attr_array: Map<number, number>;
+  /** kvm->mem_attr_array: gfn ranges -> attributes (multi-index entries) */
+  readonly mem_attr_array: RangeMap;
   mmu_invalidate_seq: number;
   mmu_invalidate_in_progress: number;
   mmu_invalidate_range_start: number;
@@ -100,6 +101,9 @@ export interface Kvm {
   mn_active_invalidate_count: number;
   /** kvm->arch.mmu_valid_gen: bumped by kvm_mmu_zap_all_fast(), making older roots obsolete */
   mmu_valid_gen: number;
+  /** model bookkeeping: bumped on every change a retried fault could be waiting for (invalidations, memslots,
+   *  attributes, SPTEs), so a vCPU retries only after something changed */
+  retry_gen: number;
 }
 
 /** INVALID_GPA used for an empty invalidation range */

@@ -17,6 +17,7 @@ import { WARN_ON_ONCE } from '../core/printk.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { fd_install, get_unused_fd_flags } from '../fs/file.js';
 import { alloc_file } from '../fs/file_table.js';
+import { newRangeMap, rangeAll, rangeGet, rangeSet } from '../lib/range_map.js';
 import type { Kernel } from '../machine.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mm/mm_types.js';
 import { EEXIST, EINVAL, EIO } from '../uapi/errno.js';
@@ -94,7 +95,7 @@ export function* kvm_dev_ioctl_create_vm(ctx: Ctx, type: bigint): KGen<number> {
     mmu_lock: newLock(`mmu_lock:${id}`, `kvm${id}->mmu_lock`, 'rwlock'),
     srcu: newSrcu(`srcu:${id}`, `kvm${id}->srcu`),
     memslots: [new Map(), new Map()],
-    mem_attr_array: new Map(),
+    mem_attr_array: newRangeMap(),
     mmu_invalidate_seq: 0,
     mmu_invalidate_in_progress: 0,
     mmu_invalidate_range_start: INVALID_GPA,
@@ -108,6 +109,7 @@ export function* kvm_dev_ioctl_create_vm(ctx: Ctx, type: bigint): KGen<number> {
     nr_memslot_pages: 0,
     mn_active_invalidate_count: 0,
     mmu_valid_gen: 0,
+    retry_gen: 0,
   };
   ctx.k.vms.push(kvm);
   fd_install(proc, fd, alloc_file(ctx.k, 'kvm_vm_fops', O_RDWR | O_CLOEXEC, null, kvm, 'anon_inode:kvm-vm'));
@@ -285,6 +287,7 @@ function* kvm_swap_active_memslots(ctx: Ctx, kvm: Kvm, as_id: number, next: Map<
   };
   yield* wr(memslotsKey(kvm));
   kvm.memslots[as_id] = next;
+  kvm.retry_gen++;
   yield* mutex_unlock(ctx, kvm.slots_arch_lock);
   yield* synchronize_srcu(ctx, kvm.srcu);
 }
@@ -339,6 +342,7 @@ function* kvm_set_memslot(
 export function* kvm_mmu_invalidate_begin(ctx: Ctx, kvm: Kvm): KGen<void> {
   lockdep_assert_held_write(ctx, kvm, 'virt/kvm/kvm_main.c:kvm_mmu_invalidate_begin');
   yield* wr(invalKey(kvm));
+  kvm.retry_gen++;
   kvm.mmu_invalidate_in_progress++;
   if (kvm.mmu_invalidate_in_progress === 1) {
     kvm.mmu_invalidate_range_start = INVALID_GPA;
@@ -355,6 +359,7 @@ export function* kvm_mmu_invalidate_range_add(ctx: Ctx, kvm: Kvm, start: number,
     'virt/kvm/kvm_main.c:kvm_mmu_invalidate_range_add',
     '!kvm->mmu_invalidate_in_progress',
   );
+  kvm.retry_gen++;
   if (kvm.mmu_invalidate_range_start === INVALID_GPA) {
     kvm.mmu_invalidate_range_start = start;
     kvm.mmu_invalidate_range_end = end;
@@ -368,6 +373,7 @@ export function* kvm_mmu_invalidate_range_add(ctx: Ctx, kvm: Kvm, start: number,
 export function* kvm_mmu_invalidate_end(ctx: Ctx, kvm: Kvm): KGen<void> {
   lockdep_assert_held_write(ctx, kvm, 'virt/kvm/kvm_main.c:kvm_mmu_invalidate_end');
   yield* wr(invalKey(kvm));
+  kvm.retry_gen++;
   kvm.mmu_invalidate_seq++;
   kvm.mmu_invalidate_in_progress--;
   KVM_BUG_ON(
@@ -408,7 +414,7 @@ export function kvm_flush_remote_tlbs(_ctx: Ctx, _kvm: Kvm): void {}
 /** kvm_get_memory_attributes() / kvm_mem_is_private(): lockless reads of the attribute array. */
 export function* kvm_mem_is_private(kvm: Kvm, gfn: number): KGen<boolean> {
   yield* rd(attrsKey(kvm, gfn));
-  return ((kvm.mem_attr_array.get(gfn) ?? 0) & U.KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0;
+  return (rangeGet(kvm.mem_attr_array, gfn) & U.KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0;
 }
 
 export interface MemoryAttributes {
@@ -435,15 +441,12 @@ function* kvm_vm_set_mem_attributes(ctx: Ctx, kvm: Kvm, start: number, end: numb
   trace_kvm_vm_set_mem_attributes(ctx, start, end, attributes);
   yield* mutex_lock(ctx, kvm.slots_lock);
   yield* rd(attrsKey(kvm));
-  let same = true;
-  for (let g = start; g < end && same; g++) same = (kvm.mem_attr_array.get(g) ?? 0) === attributes;
-  if (!same) {
+  // kvm_range_has_memory_attributes(): already exactly these attributes → nothing to do
+  if (!rangeAll(kvm.mem_attr_array, start, end, attributes)) {
     yield* kvm_handle_gfn_range(ctx, kvm, start, end, 'pre', attributes);
     yield* wr(attrsKey(kvm));
-    for (let g = start; g < end; g++) {
-      if (attributes) kvm.mem_attr_array.set(g, attributes);
-      else kvm.mem_attr_array.delete(g);
-    }
+    kvm.retry_gen++;
+    rangeSet(kvm.mem_attr_array, start, end, attributes);
     yield* kvm_handle_gfn_range(ctx, kvm, start, end, 'post', attributes);
   }
   yield* mutex_unlock(ctx, kvm.slots_lock);

@@ -102,6 +102,7 @@ export function* filemap_remove_folio(ctx: Ctx, f: Folio): KGen<void> {
   if (!m) return;
   yield* wr(pcKey(m));
   if (m.pages.get(f.index) === f) m.pages.delete(f.index);
+  m.lastPfn.set(f.index, f.pfn);
   f.mapping = null;
   folio_put(ctx, f);
 }

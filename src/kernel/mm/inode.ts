@@ -20,6 +20,7 @@ export function new_inode(k: Kernel, kind: Inode['kind'], size: number, a_ops: A
     i_mmap: [],
     unevictable: false,
     wb_err: 0,
+    lastPfn: new Map(),
   };
   return inode;
 }

@@ -2,6 +2,7 @@
 // return values follow the kernel; options.mm selects mainline or the pending "Fix MF_DELAYED handling" series.
 
 import { trace_memory_failure_event } from '../../trace/points.js';
+import { audit_error_handled, audit_mf_signal, audit_unpoisoned } from '../audit.js';
 import { down_read, mutex_lock, mutex_unlock, up_read } from '../core/locking.js';
 import { KernelPanic, printk } from '../core/printk.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
@@ -144,11 +145,20 @@ function* collect_procs(ctx: Ctx, folio: Folio, force_early: boolean): KGen<ToKi
 
 /** kill_proc(): forced BUS_MCEERR_AR to current under MF_ACTION_REQUIRED, BUS_MCEERR_AO otherwise. */
 function* kill_proc(ctx: Ctx, tk: ToKill, pfn: number, flags: number): KGen<number> {
+  audit_mf_signal(ctx, tk.tsk, task_maps_pfn(tk.tsk, pfn));
   mf_pr(ctx, `${hx(pfn)}: Sending SIGBUS to ${tk.tsk.comm}:${tk.tsk.tid} due to hardware memory corruption`);
   if (flags & MF_ACTION_REQUIRED && tk.tsk === ctx.task) {
     return yield* force_sig_mceerr(ctx, BUS_MCEERR_AR, tk.addr, tk.size_shift);
   }
   return yield* send_sig_mceerr(ctx, BUS_MCEERR_AO, tk.addr, tk.size_shift, tk.tsk);
+}
+
+/** Whether t's address space maps pfn: a present PTE or a hwpoison entry for it (model check only). */
+export function task_maps_pfn(t: Task, pfn: number): boolean {
+  for (const pte of t.proc.mm.pt.values()) {
+    if ((pte.kind === 'present' ? pte.folio.pfn : pte.pfn) === pfn) return true;
+  }
+  return false;
 }
 
 /** kill_procs(): only when the kill is forced (dirty, MF_MUST_KILL, or unmap failure); otherwise "late kill". */
@@ -211,7 +221,11 @@ function* has_extra_refcount(ctx: Ctx, type: MfMsg, folio: Folio, pfn: number, e
 
 /** a_ops->error_remove_folio, dispatched by the mapping's operations. */
 function* error_remove_folio(ctx: Ctx, mapping: AddressSpace, folio: Folio): KGen<number> {
-  if (mapping.a_ops === 'kvm_gmem_aops') return yield* kvm_gmem_error_folio(ctx, mapping, folio);
+  if (mapping.a_ops === 'kvm_gmem_aops') {
+    const ret = yield* kvm_gmem_error_folio(ctx, mapping, folio);
+    audit_error_handled(ctx.k, folio.pfn, mapping.host.ino, folio.index);
+    return ret;
+  }
   // shmem_error_remove_folio(): the poisoned folio stays in the cache (since 2022); the fix series reports that as Delayed
   return ctx.k.opts.mm === 'mf-delayed-fix' ? MF_DELAYED : 0;
 }
@@ -299,6 +313,7 @@ export function* memory_failure(ctx: Ctx, pfn: number, flags: number): KGen<numb
   const k = ctx.k;
   if (!k.sysctl.memory_failure_recovery) throw new KernelPanic(`Memory failure on page ${pfn.toString(16)}`);
   yield* mutex_lock(ctx, k.mf_mutex);
+  k.audit.mfPfn.set(ctx.task.tid, pfn);
   try {
     if (!(flags & MF_SW_SIMULATED)) k.hw_memory_failure = true;
     if (!pfn_valid(pfn)) {
@@ -356,6 +371,7 @@ export function* memory_failure(ctx: Ctx, pfn: number, flags: number): KGen<numb
     }
     return yield* identify_page_state(ctx, folio, pfn, page_flags);
   } finally {
+    k.audit.mfPfn.delete(ctx.task.tid);
     yield* mutex_unlock(ctx, k.mf_mutex);
   }
 }
@@ -405,6 +421,7 @@ export function* unpoison_memory(ctx: Ctx, pfn: number): KGen<number> {
     }
     folio.flags &= ~PG_hwpoison;
     folio.corrupt = false;
+    audit_unpoisoned(k, pfn);
     folio_put(ctx, folio); // memory_failure()'s reference: the page goes back to the allocator
     k.num_poisoned_pages--;
     unpoison_pr(ctx, `${hx(pfn)}: software-unpoisoned page`);

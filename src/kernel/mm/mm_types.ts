@@ -58,6 +58,8 @@ export interface AddressSpace {
   unevictable: boolean;
   /** mapping_set_error(): the error a later fsync would report */
   wb_err: number;
+  /** model bookkeeping: the pfn last removed from each index, so a scenario can name a frame after a punch */
+  readonly lastPfn: Map<number, number>;
 }
 
 export type InodeKind = 'guest_memfd' | 'shmem';

@@ -1,5 +1,7 @@
 // User-mode loads and stores as the CPU performs them: a page walk, a fault on a missing PTE
 // (arch/x86/mm/fault.c do_user_addr_fault()), and a machine check when a live PTE maps corrupted memory.
+
+import { audit_gmem_access, audit_overwritten } from '../audit.js';
 import { down_read, up_read } from '../core/locking.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { force_sig_info } from '../task/signal.js';
@@ -47,6 +49,12 @@ function* user_page(ctx: Ctx, addr: number, write: boolean): KGen<Folio | null> 
   return null;
 }
 
+function auditHost(ctx: Ctx, folio: Folio, addr: number, size: number, write: boolean, value: bigint): void {
+  if (folio.mapping?.a_ops === 'kvm_gmem_aops') {
+    audit_gmem_access(ctx, 'host', folio.mapping.host.ino, folio.index, addr % PAGE_SIZE, size, write, value);
+  }
+}
+
 /** A load of `size` bytes at addr; a consumed poison queues the MCE kill for the return to user mode. */
 export function* user_load(ctx: Ctx, addr: number, size: number): KGen<UserAccessResult> {
   const folio = yield* user_page(ctx, addr, false);
@@ -56,7 +64,9 @@ export function* user_load(ctx: Ctx, addr: number, size: number): KGen<UserAcces
     yield* do_machine_check(ctx, folio.pfn, false);
     return { ok: false };
   }
-  return { ok: true, value: frame_read(folio, addr % PAGE_SIZE, size) };
+  const value = frame_read(folio, addr % PAGE_SIZE, size);
+  auditHost(ctx, folio, addr, size, false, value);
+  return { ok: true, value };
 }
 
 export function* user_store(ctx: Ctx, addr: number, size: number, value: bigint): KGen<UserAccessResult> {
@@ -68,6 +78,7 @@ export function* user_store(ctx: Ctx, addr: number, size: number, value: bigint)
     return { ok: false };
   }
   frame_write(folio, addr % PAGE_SIZE, size, value);
+  auditHost(ctx, folio, addr, size, true, value);
   return { ok: true, value: 0n };
 }
 
@@ -84,6 +95,7 @@ export function* user_memset(ctx: Ctx, addr: number, byte: number, length: numbe
     const off = a % PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - off, addr + length - a);
     frame_fill(folio, off, n, byte);
+    if (folio.mapping?.a_ops === 'kvm_gmem_aops') audit_overwritten(ctx.k, folio.mapping.host.ino, folio.index, off, n);
     a += n;
   }
   return true;

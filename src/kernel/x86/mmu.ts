@@ -204,8 +204,7 @@ function* mmu_invalidate_retry_gfn_unsafe(kvm: Kvm, mmu_seq: number, gfn: number
 }
 
 /** mmu_invalidate_retry_gfn(): the locked check (mmu_lock held). */
-function* mmu_invalidate_retry_gfn(ctx: Ctx, kvm: Kvm, mmu_seq: number, gfn: number): KGen<boolean> {
-  yield* rd(invalKey(kvm));
+function mmu_invalidate_retry_gfn(ctx: Ctx, kvm: Kvm, mmu_seq: number, gfn: number): boolean {
   if (kvm.mmu_invalidate_in_progress) {
     if (
       WARN_ON_ONCE(
@@ -226,18 +225,22 @@ function* mmu_invalidate_retry_gfn(ctx: Ctx, kvm: Kvm, mmu_seq: number, gfn: num
 function* is_page_fault_stale(ctx: Ctx, vcpu: KvmVcpu, fault: KvmPageFault): KGen<boolean> {
   yield* rd(invalKey(vcpu.kvm));
   if (fault.root_gen !== vcpu.kvm.mmu_valid_gen) return true;
-  return fault.slot !== undefined && (yield* mmu_invalidate_retry_gfn(ctx, vcpu.kvm, fault.mmu_seq, fault.gfn));
+  // mmu_lock is held: the invalidation state read above cannot change before mmu_invalidate_retry_gfn() reads it
+  return fault.slot !== undefined && mmu_invalidate_retry_gfn(ctx, vcpu.kvm, fault.mmu_seq, fault.gfn);
 }
 
-/** kvm_mmu_faultin_pfn(): the private/shared check first, then the sequence snapshot, then the pfn lookup. */
+/**
+ * kvm_mmu_faultin_pfn(): snapshot mmu_invalidate_seq first, then check private vs shared: a conversion that
+ * completes after the snapshot is caught by the sequence check, so the attribute check cannot go stale.
+ */
 function* kvm_mmu_faultin_pfn(ctx: Ctx, vcpu: KvmVcpu, fault: KvmPageFault): KGen<number> {
   const kvm = vcpu.kvm;
+  yield* rd(invalKey(kvm));
+  fault.mmu_seq = kvm.mmu_invalidate_seq;
   if (fault.is_private !== (yield* kvm_mem_is_private(kvm, fault.gfn))) {
     kvm_mmu_prepare_memory_fault_exit(vcpu, fault);
     return -EFAULT;
   }
-  yield* rd(invalKey(kvm));
-  fault.mmu_seq = kvm.mmu_invalidate_seq;
   const slot = fault.slot;
   if (!slot) return kvm_handle_noslot_fault(vcpu, fault);
   if (slot.flags & KVM_MEMSLOT_INVALID) return fault.prefetch ? -11 /* EAGAIN */ : RET_PF_RETRY;
@@ -327,6 +330,7 @@ function* kvm_tdp_mmu_map(ctx: Ctx, vcpu: KvmVcpu, fault: KvmPageFault): KGen<nu
     gmemIndex: fault.from_gmem ? fault.folio!.index : -1,
   };
   table.set(fault.gfn, spte);
+  kvm.retry_gen++;
   trace_kvm_tdp_mmu_spte_changed(
     ctx,
     as_id,
@@ -353,6 +357,7 @@ function* tdp_mmu_zap_leafs(ctx: Ctx, kvm: Kvm, as_id: number, start: number, en
     const old = table.get(gfn);
     if (!old) continue;
     table.delete(gfn);
+    kvm.retry_gen++;
     trace_kvm_tdp_mmu_spte_changed(ctx, as_id, gfn, 1, spteValue(old), SHADOW_NONPRESENT_VALUE);
     flush = true;
   }
@@ -387,6 +392,7 @@ export function* kvm_arch_flush_shadow_memslot(ctx: Ctx, kvm: Kvm, slot: KvmMemo
     // kvm_mmu_zap_all_fast()
     yield* wr(invalKey(kvm));
     kvm.mmu_valid_gen = kvm.mmu_valid_gen ? 0 : 1;
+    kvm.retry_gen++;
     for (let as_id = 0; as_id < kvm.sptes.length; as_id++)
       yield* tdp_mmu_zap_leafs(ctx, kvm, as_id, 0, Number.MAX_SAFE_INTEGER);
   } else {

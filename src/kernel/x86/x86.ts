@@ -2,6 +2,7 @@
 
 import type { GuestAccess } from '../../ops/resolve.js';
 import { trace_gmemsim, trace_kvm_page_fault, trace_kvm_userspace_exit } from '../../trace/points.js';
+import { audit_gmem_access } from '../audit.js';
 import { mutex_lock, mutex_unlock, srcu_read_lock, srcu_read_unlock } from '../core/locking.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import type { Kvm, KvmMemorySlot, KvmVcpu } from '../kvm/kvm_host.js';
@@ -20,6 +21,7 @@ import {
   PFERR_USER_MASK,
   PFERR_WRITE_MASK,
   RET_PF_EMULATE,
+  RET_PF_RETRY,
   spteKey,
 } from './mmu.js';
 
@@ -64,8 +66,11 @@ type GuestExit =
   | { readonly kind: 'npf'; readonly gpa: number; readonly error_code: bigint; readonly access: GuestAccess }
   | { readonly kind: 'mce'; readonly pfn: number };
 
-/** Guest memory accesses made with at most this many consecutive faults before the model calls it a livelock. */
-export const GUEST_RETRY_LIMIT = 64;
+/** vcpu_enter_guest()'s "re-enter" after a fault that retried: the kernel returns 1 either way, the model tells them apart. */
+const REENTER_AFTER_RETRY = 2;
+
+/** Identical exits of one access, with no state change in between, before the model calls it a livelock. */
+export const GUEST_REPEAT_LIMIT = 3;
 
 /** kvm_vcpu_ioctl(KVM_RUN): vcpu->mutex serialises vCPU ioctls; trace_kvm_userspace_exit on the way out. */
 export function* kvm_vcpu_ioctl_run(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<number> {
@@ -91,10 +96,13 @@ function* kvm_arch_vcpu_ioctl_run(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KG
 
 /** vcpu_run(): loop until an exit to userspace; pending signals end the run with -EINTR/KVM_EXIT_INTR. */
 function* vcpu_run(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<number> {
+  const kvm = vcpu.kvm;
   vcpu.run.exit_reason = U.KVM_EXIT_UNKNOWN;
-  let faults = 0;
+  let repeats = 0;
   let lastPc = -1;
+  let lastGen = -1;
   for (;;) {
+    const gen = kvm.retry_gen;
     const r = yield* vcpu_enter_guest(ctx, vcpu, g);
     if (r <= 0) return r;
     // __xfer_to_guest_mode_work_pending(): task work (the MCE kill) runs first, then signals end the run
@@ -103,11 +111,24 @@ function* vcpu_run(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<number> {
       vcpu.run.exit_reason = U.KVM_EXIT_INTR;
       return -EINTR;
     }
-    if (g.pc === lastPc) {
-      if (++faults > GUEST_RETRY_LIMIT) return livelock(ctx, vcpu, g);
+    if (r === REENTER_AFTER_RETRY) {
+      // Re-entering the guest would fault the same way until the state the fault retried on changes: wait for
+      // that instead of spinning (spin-loop bounding; the retries themselves change nothing).
+      yield {
+        t: 'wait',
+        obj: `inval:${kvm.id}`,
+        what: `vcpu${vcpu.vcpu_id} retrying its fault on gpa 0x${Number(g.prog[g.pc].gpa).toString(16)} until the invalidation ends`,
+        ready: () => kvm.retry_gen !== gen || signal_pending(ctx.task),
+        blockers: () => [],
+      };
+    }
+    // the same access exiting again with nothing changed in between can only repeat forever
+    if (g.pc === lastPc && kvm.retry_gen === lastGen) {
+      if (++repeats >= GUEST_REPEAT_LIMIT) return livelock(ctx, vcpu, g);
     } else {
-      faults = 0;
+      repeats = 0;
       lastPc = g.pc;
+      lastGen = kvm.retry_gen;
     }
   }
 }
@@ -121,7 +142,11 @@ function livelock(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): number {
     gpa: Number(g.prog[g.pc].gpa),
     reported: false,
   });
-  trace_gmemsim(ctx, 'guest_livelock', `vcpu ${vcpu.vcpu_id} access ${g.pc} retried ${GUEST_RETRY_LIMIT} times`);
+  trace_gmemsim(
+    ctx,
+    'guest_livelock',
+    `vcpu ${vcpu.vcpu_id} access ${g.pc} exited ${GUEST_REPEAT_LIMIT} times with nothing changing`,
+  );
   vcpu.run.exit_reason = U.KVM_EXIT_INTR;
   return -EINTR;
 }
@@ -155,7 +180,8 @@ function* vcpu_enter_guest(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<numb
         g.pc++;
         return 0;
       }
-      return r;
+      if (r === RET_PF_RETRY) return REENTER_AFTER_RETRY;
+      return r <= 0 ? r : 1;
     }
   }
 }
@@ -183,11 +209,14 @@ function* run_guest(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<GuestExit> 
     yield* (a.write ? wr : rd)(dataKey(folio));
     if (folio.corrupt) return { kind: 'mce', pfn: spte.pfn };
     const off = gpa % PAGE_SIZE;
+    let value = a.value;
     if (a.write) {
       frame_write(folio, off, a.size, a.value);
     } else {
-      g.values.push(frame_read(folio, off, a.size));
+      value = frame_read(folio, off, a.size);
+      g.values.push(value);
     }
+    if (spte.gmemIno >= 0) audit_gmem_access(ctx, 'guest', spte.gmemIno, spte.gmemIndex, off, a.size, a.write, value);
     g.pc++;
   }
   return { kind: 'hlt' };

@@ -1,0 +1,44 @@
+// Which transitions are dependent: they touch the same object (or an object and one of its parts) and at least
+// one writes. Keys are "kind:id" for whole objects and "kind:id:part" for parts (e.g. one SPTE of a VM's table).
+import type { Point } from '../kernel/core/sched.js';
+
+export interface Footprint {
+  readonly key: string;
+  readonly write: boolean;
+  /** lock acquire/release: races are computed between acquisitions, not against releases */
+  readonly lockOp: 'acquire' | 'release' | null;
+  /** a wait that only becomes enabled by others: it joins their clocks but is never reversed */
+  readonly wait: boolean;
+}
+
+/** `now`: the transition is about to run, so a writeIf can be evaluated exactly; otherwise it counts as a write. */
+export function footprint(p: Point, now = false): Footprint {
+  switch (p.t) {
+    case 'acquire':
+      return { key: p.lock.id, write: !p.shared, lockOp: 'acquire', wait: false };
+    case 'release':
+      return { key: p.lock.id, write: !p.shared, lockOp: 'release', wait: false };
+    case 'access':
+      return { key: p.obj, write: p.write || (p.writeIf ? !now || p.writeIf() : false), lockOp: null, wait: false };
+    case 'wait':
+      return { key: p.obj, write: false, lockOp: null, wait: true };
+  }
+}
+
+/** "spte:4:1f" -> "spte:4"; whole-object keys have no parent. */
+export function parentKey(key: string): string | null {
+  const first = key.indexOf(':');
+  if (first < 0) return null;
+  const last = key.lastIndexOf(':');
+  return last > first ? key.slice(0, last) : null;
+}
+
+export function keysOverlap(a: string, b: string): boolean {
+  return a === b || parentKey(a) === b || parentKey(b) === a;
+}
+
+export function dependent(a: Point, b: Point): boolean {
+  const fa = footprint(a);
+  const fb = footprint(b);
+  return (fa.write || fb.write) && keysOverlap(fa.key, fb.key);
+}

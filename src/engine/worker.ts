@@ -1,0 +1,18 @@
+// A worker thread exploring one shard of a scenario (piscina task).
+
+import type { KernelOptions } from '../kernel/options.js';
+import { loadScenario } from '../scenario/load.js';
+import { type ExploreOptions, type ExploreResult, explore } from './explore.js';
+import { prepareProgram } from './program.js';
+
+export interface ShardTask {
+  readonly file: string;
+  readonly text: string;
+  readonly kernel: Partial<KernelOptions>;
+  readonly explore: Omit<ExploreOptions, 'onProgress' | 'shouldStop'>;
+}
+
+export default function exploreShard(t: ShardTask): ExploreResult {
+  const p = prepareProgram(loadScenario(t.file, t.text), t.kernel);
+  return explore(p, t.explore);
+}
