@@ -2,8 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runBundle } from '../../api/bundle.js';
+import { GmemsimError } from '../../diagnostics/errors.js';
 import { type RunOutcome, runScenario } from '../../scenario/run.js';
 import { formatFtrace, type TaskInfo } from '../../trace/ftrace.js';
+import { toPerfetto } from '../../trace/perfetto.js';
 import { EXIT_FAIL, EXIT_OK, readScenarioFile } from '../io.js';
 import { type KernelOptionFlags, kernelOptionFlags, parseKernelOptions } from '../options.js';
 import { formatMismatch, renderRun } from '../render.js';
@@ -14,6 +16,8 @@ export function ftraceOf(o: RunOutcome): string {
   for (const p of o.kernel.procs) for (const t of p.threads) tasks.set(t.tid, { comm: t.comm, cpu: cpu++ });
   return formatFtrace(o.trace.events, tasks);
 }
+
+type RunFlags = KernelOptionFlags & { json?: boolean; trace?: boolean; stateTrace?: string; perfetto?: string };
 
 export function registerRun(program: Command, color: () => boolean): void {
   kernelOptionFlags(
@@ -26,11 +30,15 @@ export function registerRun(program: Command, color: () => boolean): void {
       .option(
         '--state-trace <file>',
         'write the run as JSON: results, trace events and the kernel state after each event',
-      ),
-  ).action((file: string, opts: KernelOptionFlags & { json?: boolean; trace?: boolean; stateTrace?: string }) => {
+      )
+      .option('--perfetto <file>', 'write the trace as Chrome/Perfetto trace-event JSON, one track per thread'),
+  ).action((file: string, opts: RunFlags) => {
     const scenario = readScenarioFile(file);
-    if (opts.stateTrace)
-      writeFileSync(opts.stateTrace, `${JSON.stringify(runBundle(scenario, parseKernelOptions(opts)))}\n`);
+    if (opts.stateTrace || opts.perfetto) {
+      const bundle = runBundle(scenario, parseKernelOptions(opts));
+      if (opts.stateTrace) writeOutput(opts.stateTrace, `${JSON.stringify(bundle)}\n`);
+      if (opts.perfetto) writeOutput(opts.perfetto, `${JSON.stringify(toPerfetto(bundle))}\n`);
+    }
     const outcome = runScenario(scenario, {
       options: parseKernelOptions(opts),
       trace: opts.trace,
@@ -46,4 +54,16 @@ export function registerRun(program: Command, color: () => boolean): void {
     }
     process.exitCode = outcome.mismatches.length > 0 ? EXIT_FAIL : EXIT_OK;
   });
+}
+
+/** Writes an export file; a failure is a coded error, not a stack trace. */
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new GmemsimError({
+      code: 'GMEM5003',
+      message: `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    });
+  }
 }
