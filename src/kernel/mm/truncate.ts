@@ -1,8 +1,9 @@
-// Truncation (mm/truncate.c). truncate_inode_pages_range() first removes every folio it can trylock, then takes
-// each remaining folio's lock, blocking, and removes it; hwpoisoned folios are removed like any other.
+// Truncation (mm/truncate.c). truncate_inode_pages_range() first removes every folio it can trylock, then waits
+// for the locks of the folios at either edge of the range and of every folio left; hwpoisoned folios are removed
+// like any other.
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { EIO } from '../uapi/errno.js';
-import { filemap_remove_folio, folio_lock, folio_trylock, folio_unlock, folioKey, pcKey } from './filemap.js';
+import { filemap_lock_folio, filemap_remove_folio, folio_lock, folio_trylock, folio_unlock, folioKey, pcKey } from './filemap.js';
 import { unmap_mapping_folio } from './memory.js';
 import type { AddressSpace, Folio } from './mm_types.js';
 import { PAGE_SIZE, PG_dirty } from './mm_types.js';
@@ -35,8 +36,27 @@ function* find_get_entries(mapping: AddressSpace, start: number, end: number): K
 }
 
 /**
- * truncate_inode_pages_range(mapping, lstart, lend): lend is inclusive, -1 meaning "to the end". Partial pages at
- * either end are only zeroed in part, and not at all for inaccessible mappings (guest_memfd).
+ * truncate_inode_partial_folio(): the folio at an edge of the range, locked. Removed when the range covers it
+ * whole; otherwise the covered part is zeroed, except in inaccessible mappings (guest_memfd). Folios are order 0
+ * here, so there is no split and it always succeeds.
+ */
+function* truncate_inode_partial_folio(ctx: Ctx, folio: Folio, lstart: number, lend: number): KGen<void> {
+  const pos = folio.index * PAGE_SIZE;
+  const from = Math.max(pos, lstart);
+  const to = lend === -1 ? pos + PAGE_SIZE - 1 : Math.min(pos + PAGE_SIZE - 1, lend);
+  if (from === pos && to === pos + PAGE_SIZE - 1) {
+    yield* truncate_inode_folio(ctx, folio.mapping!, folio);
+    return;
+  }
+  if (folio.mapping!.unevictable) return;
+  yield* wr(folioKey(folio));
+  if (folio.data) folio.data.fill(0, from - pos, to + 1 - pos);
+}
+
+/**
+ * truncate_inode_pages_range(mapping, lstart, lend) (mm/truncate.c), lend inclusive, -1 meaning "to the end":
+ * pass 1 removes the whole folios it can trylock; then the folios at lstart and lend are looked up with FGP_LOCK,
+ * waiting for their locks, and handled as partial folios; pass 2 locks, blocking, every folio still in range.
  */
 export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lstart: number, lend: number): KGen<void> {
   yield* rd(pcKey(mapping));
@@ -57,16 +77,23 @@ export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lst
     folio_put(ctx, folio);
   }
 
-  // Partial first and last pages: only whole pages of an order-0 folio can be dropped; the rest is zeroed, which
-  // inaccessible mappings skip (truncate_inode_partial_folio()).
-  if (!mapping.unevictable) {
-    const last = lend === -1 ? Number.POSITIVE_INFINITY : lend;
-    const headPartial = lstart % PAGE_SIZE !== 0;
-    const headBase = Math.floor(lstart / PAGE_SIZE) * PAGE_SIZE;
-    if (headPartial) yield* zeroRange(ctx, mapping, lstart, Math.min(last, headBase + PAGE_SIZE - 1));
-    if (Number.isFinite(last) && (last + 1) % PAGE_SIZE !== 0) {
-      const tailBase = Math.floor(last / PAGE_SIZE) * PAGE_SIZE;
-      if (!(headPartial && tailBase === headBase)) yield* zeroRange(ctx, mapping, tailBase, last);
+  // The edge folios: __filemap_get_folio(FGP_LOCK) sleeps on a folio somebody else holds locked.
+  const headIndex = Math.floor(lstart / PAGE_SIZE);
+  const tailIndex = lend === -1 ? Number.POSITIVE_INFINITY : Math.floor(lend / PAGE_SIZE);
+  let sameFolio = headIndex === tailIndex;
+  const head = yield* filemap_lock_folio(ctx, mapping, headIndex);
+  if (typeof head !== 'number') {
+    sameFolio = lend !== -1 && lend < (head.index + 1) * PAGE_SIZE;
+    yield* truncate_inode_partial_folio(ctx, head, lstart, lend);
+    yield* folio_unlock(ctx, head);
+    folio_put(ctx, head);
+  }
+  if (!sameFolio && Number.isFinite(tailIndex)) {
+    const tail = yield* filemap_lock_folio(ctx, mapping, tailIndex);
+    if (typeof tail !== 'number') {
+      yield* truncate_inode_partial_folio(ctx, tail, lstart, lend);
+      yield* folio_unlock(ctx, tail);
+      folio_put(ctx, tail);
     }
   }
 
@@ -81,15 +108,4 @@ export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lst
       folio_put(ctx, folio);
     }
   }
-}
-
-/** Zeroes bytes [from, to] (inclusive) of the page holding `from` (shmem's partial truncation). */
-function* zeroRange(ctx: Ctx, mapping: AddressSpace, from: number, to: number): KGen<void> {
-  yield* rd(pcKey(mapping));
-  const folio = mapping.pages.get(Math.floor(from / PAGE_SIZE));
-  if (!folio) return;
-  yield* folio_lock(ctx, folio);
-  const base = folio.index * PAGE_SIZE;
-  if (folio.data) folio.data.fill(0, from - base, Math.min(to + 1, base + PAGE_SIZE) - base);
-  yield* folio_unlock(ctx, folio);
 }
