@@ -9,6 +9,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
+/** stopped by Ctrl-C before it could answer (128 + SIGINT, as shells report it) */
+export const EXIT_INTERRUPTED = 130;
 
 export class CliExit extends Error {
   constructor(readonly status: number) {

@@ -64,6 +64,8 @@ export const DIAGNOSTICS = {
   GMEM5008: { category: 'cli', title: 'no such resource' },
   GMEM5009: { category: 'cli', title: 'not available in this build' },
   GMEM5010: { category: 'cli', title: 'the web UI assets are missing' },
+  GMEM5011: { category: 'cli', title: 'cannot resume from this checkpoint' },
+  GMEM5012: { category: 'cli', title: 'checkpoint file unreadable or malformed' },
   GMEM5101: { category: 'cli', title: 'the real-kernel oracle cannot run here' },
   GMEM5102: { category: 'cli', title: 'a downloaded kernel package failed its checksum' },
   GMEM5103: { category: 'cli', title: 'the oracle run failed' },

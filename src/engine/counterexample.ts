@@ -97,7 +97,19 @@ export function renderCounterexample(p: Program, v: ViolationReport, schedule: r
     `  replay: gmemsim replay ${p.scenario.file} ${v.token}`,
     '',
   ];
-  return `${head.join('\n')}${renderColumns(p, r.world.tr.events)}\n`;
+  return `${head.join('\n')}${renderColumns(p, r.world.tr.events)}\n${renderBlocked(p, r)}`;
+}
+
+/** For an execution that ended with every live thread blocked: where each one waits, in its own column. */
+function renderBlocked(p: Program, r: ExecutionResult, width = 58): string {
+  if (r.status !== 'deadlock') return '';
+  const names = p.threads.map((t) => t.name);
+  const lines = r.world.waitEdges().map((e) => {
+    const text = clip(`⧗ waits for ${e.on}${e.holders.length ? ` (held by ${e.holders.join(', ')})` : ''}`, width);
+    const cells = names.map((n) => (n === e.waiter ? text : '').padEnd(width));
+    return ['blocked'.padStart(9), ...cells].join(' │ ').trimEnd();
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 /** One explored execution as a run bundle: its trace and the kernel state after every event. */

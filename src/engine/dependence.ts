@@ -11,7 +11,10 @@ export interface Footprint {
   readonly wait: boolean;
 }
 
-/** `now`: the transition is about to run, so a writeIf can be evaluated exactly; otherwise it counts as a write. */
+/**
+ * `now`: the transition is pending in the current state, so wholeIf can be evaluated exactly; otherwise it is assumed
+ * true (a write, of the whole object).
+ */
 export function footprint(p: Point, now = false): Footprint {
   switch (p.t) {
     case 'acquire':
@@ -19,7 +22,9 @@ export function footprint(p: Point, now = false): Footprint {
     case 'release':
       return { key: p.lock.id, write: !p.shared, lockOp: 'release', wait: false };
     case 'access':
-      return { key: p.obj, write: p.write || (p.writeIf ? !now || p.writeIf() : false), lockOp: null, wait: false };
+      if (p.wholeIf && (!now || p.wholeIf()))
+        return { key: parentKey(p.obj) ?? p.obj, write: true, lockOp: null, wait: false };
+      return { key: p.obj, write: p.write, lockOp: null, wait: false };
     case 'wait':
       return { key: p.obj, write: false, lockOp: null, wait: true };
   }
@@ -37,8 +42,6 @@ export function keysOverlap(a: string, b: string): boolean {
   return a === b || parentKey(a) === b || parentKey(b) === a;
 }
 
-export function dependent(a: Point, b: Point): boolean {
-  const fa = footprint(a);
-  const fb = footprint(b);
+export function conflict(fa: Footprint, fb: Footprint): boolean {
   return (fa.write || fb.write) && keysOverlap(fa.key, fb.key);
 }

@@ -1,22 +1,26 @@
 // Stateless dynamic partial-order reduction: source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
 // POPL'14). Each execution replays the schedule prefix from the post-setup snapshot, then runs on; races found in
 // it add backtrack points so every Mazurkiewicz trace gets at least one execution.
+import { createHash } from 'node:crypto';
 import type { Point } from '../kernel/core/sched.js';
-import { dependent, type Footprint, footprint, parentKey } from './dependence.js';
+import { conflict, type Footprint, footprint, parentKey } from './dependence.js';
 import type { Chooser, ExecutionResult } from './execution.js';
 import type { World } from './world.js';
 
 interface Node {
   readonly enabled: readonly number[];
-  readonly pending: ReadonlyArray<Point | null>;
+  /** each thread's next point; empty for a node restored from a checkpoint until the next replay reaches it */
+  pending: ReadonlyArray<Point | null>;
   readonly backtrack: Set<number>;
   readonly done: Set<number>;
-  readonly sleep: ReadonlyMap<number, Point>;
+  readonly sleep: Map<number, Point | null>;
   /** preemptions in the schedule before this node */
   readonly preemptions: number;
   /** thread that ran the transition into this node (-1 at the root) */
   readonly prev: number;
   chosen: number;
+  /** at the level where shards split: every branch in the sequential search's order */
+  siblings?: readonly number[];
 }
 
 interface Ev {
@@ -34,6 +38,23 @@ interface KeyState {
 interface LockState {
   lastExclusive: number;
   shared: number[];
+}
+
+/** A Dpor's search position as plain data. */
+export interface DporCheckpoint {
+  readonly replayLen: number;
+  readonly sleepBlocked: number;
+  readonly shardCounter: number;
+  readonly stack: ReadonlyArray<{
+    readonly enabled: number[];
+    readonly backtrack: number[];
+    readonly done: number[];
+    readonly sleep: number[];
+    readonly preemptions: number;
+    readonly prev: number;
+    readonly chosen: number;
+    readonly siblings?: number[];
+  }>;
 }
 
 export interface DporOptions {
@@ -58,6 +79,8 @@ export class Dpor {
   private kids = new Map<string, Set<string>>();
   private locks = new Map<string, LockState>();
   private lastOf: number[] = [];
+  /** transitions at the start of this execution whose events are kept from the last one */
+  private known = 0;
   private nThreads: number;
   /** executions cut short because every enabled thread was asleep */
   sleepBlocked = 0;
@@ -72,13 +95,28 @@ export class Dpor {
 
   /** The chooser and the per-transition hook for the next execution. */
   nextExecution(): { choose: Chooser; beforeStep: (w: World, depth: number, thread: number, point: Point) => void } {
-    this.events = [];
+    // The first replayLen transitions repeat the last execution's: keep their events (vector clocks included) and
+    // rebuild the per-key indexes from them, instead of recomputing every race of the prefix.
     this.keys = new Map();
     this.kids = new Map();
     this.locks = new Map();
     this.lastOf = new Array(this.nThreads).fill(-1);
+    this.known = this.events.length >= this.replayLen ? this.replayLen : 0;
+    this.events.length = this.known;
+    for (let i = 0; i < this.known; i++) {
+      this.update(this.events[i].fp, i);
+      this.lastOf[this.events[i].thread] = i;
+    }
     const choose: Chooser = (w, depth, enabled) => {
-      if (depth < this.stack.length) return this.stack[depth].chosen;
+      if (depth < this.stack.length) {
+        const node = this.stack[depth];
+        if (node.pending.length === 0) {
+          // restored: the points are not serialisable, the replay recreates them
+          node.pending = w.threads.map((t) => t.next);
+          for (const u of node.sleep.keys()) node.sleep.set(u, node.pending[u]);
+        }
+        return node.chosen;
+      }
       return this.newNode(w, depth, enabled);
     };
     const beforeStep = (_w: World, depth: number, thread: number, point: Point) => this.record(depth, thread, point);
@@ -88,12 +126,14 @@ export class Dpor {
   private newNode(w: World, depth: number, enabled: number[]): number | null {
     const parent = depth > 0 ? this.stack[depth - 1] : null;
     const pending = w.threads.map((t) => t.next);
-    const sleep = new Map<number, Point>();
+    const sleep = new Map<number, Point | null>();
     if (parent && this.opts.reduce !== false) {
-      const ran = parent.pending[parent.chosen]!;
+      // Exact footprints: the one `ran` had when it ran, and each sleeper's as of now. A sleeper's footprint can
+      // only have been changed by `ran` if the two are dependent (see AccessPoint.wholeIf), and then it wakes anyway.
+      const ran = this.events[depth - 1].fp;
       const carry = new Map(parent.sleep);
       for (const d of parent.done) carry.set(d, parent.pending[d]!);
-      for (const [u, pu] of carry) if (u !== parent.chosen && !dependent(pu, ran)) sleep.set(u, pu);
+      for (const [u, pu] of carry) if (u !== parent.chosen && !conflict(footprint(pu!, true), ran)) sleep.set(u, pu);
     }
     const prev = parent ? parent.chosen : -1;
     const preemptions = parent ? parent.preemptions + (isPreemption(parent) ? 1 : 0) : 0;
@@ -116,19 +156,27 @@ export class Dpor {
     };
     this.stack.push(node);
     if (full && this.opts.shard && depth === (this.opts.fullDepth ?? 0) - 1) {
-      // assign this node's branches to shards round-robin across all full-depth nodes
-      const mine = new Set<number>();
-      for (const t of awake) if (this.shardCounter++ % this.opts.shard.count === this.opts.shard.index) mine.add(t);
-      for (const t of awake) if (!mine.has(t)) node.done.add(t);
-      const pick = awake.find((t) => mine.has(t));
-      if (pick === undefined) return null;
-      node.chosen = pick;
+      // Assign this node's branches to shards round-robin across all full-depth nodes. Each shard explores its
+      // branches as the sequential search would: every earlier sibling (wherever it is explored) counts as done,
+      // so its sleep-set consequences are the same, and no later sibling does.
+      const mine: number[] = [];
+      for (const t of awake) if (this.shardCounter++ % this.opts.shard.count === this.opts.shard.index) mine.push(t);
+      node.backtrack.clear();
+      for (const t of mine) node.backtrack.add(t);
+      node.siblings = awake;
+      if (mine.length === 0) return null;
+      node.chosen = mine[0];
+      for (const u of awake) {
+        if (u === node.chosen) break;
+        node.done.add(u);
+      }
     }
     return node.chosen;
   }
 
   /** Vector clocks, race detection and backtrack points for the transition at `depth`. */
   private record(depth: number, thread: number, point: Point): void {
+    if (depth < this.known) return;
     const fp = footprint(point, true);
     const prevIdx = this.lastOf[thread];
     const base = prevIdx >= 0 ? this.events[prevIdx].vc : new Int32Array(this.nThreads);
@@ -225,7 +273,8 @@ export class Dpor {
   /** Source-DPOR: make sure some initial of notdep(e, E).e' is explored from the state before e. */
   private backtrackFor(j: number, i: number): void {
     const node = this.stack[j];
-    if (!node) return;
+    // where shards split, every branch is already some shard's: adding one here would explore it twice
+    if (!node || node.siblings) return;
     const e = this.events[j];
     const hbAfterE = (u: Ev) => u.vc[e.thread] > e.local;
     const v: Ev[] = [];
@@ -266,6 +315,12 @@ export class Dpor {
         break;
       }
       if (next !== undefined) {
+        if (top.siblings) {
+          for (const u of top.siblings) {
+            if (u === next) break;
+            top.done.add(u);
+          }
+        }
         top.chosen = next;
         this.replayLen = this.stack.length - 1;
         return true;
@@ -273,6 +328,66 @@ export class Dpor {
       this.stack.pop();
     }
     return false;
+  }
+
+  /**
+   * The Mazurkiewicz trace of the execution just run, as a hash: each thread's transitions with their vector
+   * clocks, in thread order, which is the same for every linearisation of one partial order.
+   */
+  traceKey(): string {
+    const h = createHash('sha1');
+    const byThread: Ev[][] = Array.from({ length: this.nThreads }, () => []);
+    for (const e of this.events) byThread[e.thread].push(e);
+    for (const evs of byThread) {
+      for (const e of evs) h.update(`${e.fp.key}${e.fp.write ? '!' : '?'}${e.vc.join(',')};`);
+      h.update('|');
+    }
+    return h.digest('base64');
+  }
+
+  /** The search position (everything but the points, which a replay recreates). */
+  checkpoint(): DporCheckpoint {
+    return {
+      replayLen: this.replayLen,
+      sleepBlocked: this.sleepBlocked,
+      shardCounter: this.shardCounter,
+      stack: this.stack.map((n) => ({
+        enabled: [...n.enabled],
+        backtrack: [...n.backtrack],
+        done: [...n.done],
+        sleep: [...n.sleep.keys()],
+        preemptions: n.preemptions,
+        prev: n.prev,
+        chosen: n.chosen,
+        ...(n.siblings ? { siblings: [...n.siblings] } : {}),
+      })),
+    };
+  }
+
+  static restore(nThreads: number, opts: DporOptions, cp: DporCheckpoint): Dpor {
+    const d = new Dpor(nThreads, opts);
+    d.replayLen = cp.replayLen;
+    d.sleepBlocked = cp.sleepBlocked;
+    d.shardCounter = cp.shardCounter;
+    for (const n of cp.stack) {
+      d.stack.push({
+        enabled: n.enabled,
+        pending: [],
+        backtrack: new Set(n.backtrack),
+        done: new Set(n.done),
+        sleep: new Map(n.sleep.map((u) => [u, null])),
+        preemptions: n.preemptions,
+        prev: n.prev,
+        chosen: n.chosen,
+        ...(n.siblings ? { siblings: n.siblings } : {}),
+      });
+    }
+    return d;
+  }
+
+  /** Transitions at the start of the next execution that repeat a checked prefix (their checks can be skipped). */
+  get replayed(): number {
+    return this.replayLen;
   }
 
   /** Serialisable position in the search, for checkpoints. */

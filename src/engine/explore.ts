@@ -1,15 +1,17 @@
 // The explorer: exhaustive DPOR by default, or seeded random / PCT sampling. Collects the distinct outcomes and,
 // for every property violated, the simplest schedule found (fewest preemptions, then shortest), shrunk further.
 import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { GmemsimError } from '../diagnostics/errors.js';
 import type { StepResult } from '../ops/result.js';
 import { propertyTitle, type Violation } from '../properties/properties.js';
 import { compareExpect } from '../scenario/expect.js';
+import { CHECKPOINT_FORMAT, type ExploreCheckpoint } from './checkpoint.js';
 import { Dpor, type DporOptions } from './dpor.js';
 import { type Chooser, type ExecutionResult, runExecution } from './execution.js';
 import type { Program } from './program.js';
 import { Rng } from './random.js';
 import { shrinkSchedule } from './shrink.js';
-import { encodeToken } from './token.js';
+import { encodeToken, programHash } from './token.js';
 
 /** dfs: exhaustive with DPOR; naive: exhaustive without reduction; random and pct: seeded sampling. */
 export type Strategy = 'dfs' | 'naive' | 'random' | 'pct';
@@ -31,8 +33,17 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** polled between executions: return a reason to stop early (e.g. SIGINT) */
   readonly shouldStop?: () => string | undefined;
-  /** resume from a checkpointed search position */
-  readonly startAfter?: number;
+  /** stop (with the partial result) when the process's resident memory passes this many MiB */
+  readonly maxMemoryMb?: number;
+  /** count the distinct Mazurkiewicz traces among the executions (dfs and naive) */
+  readonly countTraces?: boolean;
+  /** called with the search position every `checkpointSeconds` (default 5) and when the search stops early */
+  readonly onCheckpoint?: (cp: ExploreCheckpoint) => void;
+  readonly checkpointSeconds?: number;
+  /** continue a search from a checkpoint of the same program and options */
+  readonly resume?: ExploreCheckpoint;
+  /** end the search after the first execution that violates one of these (a partial result, "found CODE") */
+  readonly stopOn?: readonly DiagnosticCode[];
 }
 
 export interface Progress {
@@ -75,6 +86,8 @@ export interface ExploreResult {
   /** executions cut short by sleep sets (equivalent to one explored already) */
   readonly pruned: number;
   readonly transitions: number;
+  /** distinct Mazurkiewicz traces among the executions, when counted (--count-traces) */
+  readonly traces?: number;
   readonly seconds: number;
   readonly outcomes: OutcomeReport[];
   readonly violations: ViolationReport[];
@@ -123,7 +136,7 @@ function outcomeViolation(p: Program, r: ExecutionResult): Violation | null {
   return { code: 'GMEM4010', message: `outcome not in \`outcomes:\`: ${JSON.stringify(outcomeOf(p, r))}` };
 }
 
-interface Best {
+export interface Best {
   v: Violation;
   schedule: number[];
   preemptions: number;
@@ -134,127 +147,247 @@ function better(a: { preemptions: number; schedule: number[] }, b: Best): boolea
   return a.preemptions < b.preemptions || (a.preemptions === b.preemptions && a.schedule.length < b.schedule.length);
 }
 
-export function explore(p: Program, o: ExploreOptions = {}): ExploreResult {
-  const strategy = o.strategy ?? 'dfs';
-  const started = Date.now();
-  const exhaustive = strategy === 'dfs' || strategy === 'naive';
-  const maxExecutions = o.maxExecutions ?? (exhaustive ? Number.POSITIVE_INFINITY : 1000);
-  const seed = o.seed ?? 1;
-  const rng = new Rng(seed);
-  const outcomes = new Map<string, OutcomeReport>();
-  const best = new Map<DiagnosticCode, Best>();
-  let executions = 0;
-  let transitions = 0;
-  let complete = false;
-  let interrupted: string | undefined;
-  const dpor = exhaustive
-    ? new Dpor(p.threads.length, {
-        preemptionBound: o.preemptionBound,
-        fullDepth: o.shard ? Math.max(1, o.fullDepth ?? 1) : o.fullDepth,
-        shard: o.shard,
-        reduce: strategy === 'dfs',
-      } satisfies DporOptions)
-    : null;
-  let pctSteps = 0;
-  for (;;) {
-    const stop = o.shouldStop?.();
-    if (stop) {
-      interrupted = stop;
-      break;
-    }
-    if (executions >= maxExecutions) {
-      interrupted = `stopped after --max-executions ${maxExecutions}`;
-      break;
-    }
-    if (o.maxSeconds !== undefined && (Date.now() - started) / 1000 >= o.maxSeconds) {
-      interrupted = `stopped after --max-seconds ${o.maxSeconds}`;
-      break;
-    }
-    let r: ExecutionResult;
-    if (dpor) {
-      const { choose, beforeStep } = dpor.nextExecution();
-      r = runExecution(p, choose, { beforeStep, maxDepth: o.maxDepth });
-    } else {
-      r = runExecution(
-        p,
-        strategy === 'random' ? randomChooser(rng) : pctChooser(rng, p.threads.length, o.pctDepth ?? 3, pctSteps),
-        {
-          maxDepth: o.maxDepth,
-        },
-      );
-      pctSteps = Math.max(pctSteps, r.schedule.length);
-    }
-    executions++;
-    transitions += r.schedule.length;
-    if (r.status !== 'pruned') {
-      const ov = outcomeViolation(p, r);
-      const vs = ov ? [...r.violations, ov] : r.violations;
-      const key = JSON.stringify(outcomeOf(p, r));
-      const prev = outcomes.get(key);
-      outcomes.set(key, { threads: prev?.threads ?? outcomeOf(p, r), count: (prev?.count ?? 0) + 1 });
-      for (const v of vs) {
-        const b = best.get(v.code);
-        const cand = { preemptions: r.preemptions, schedule: r.schedule };
-        if (!b) best.set(v.code, { v, schedule: r.schedule, preemptions: r.preemptions, occurrences: 1 });
-        else {
-          b.occurrences++;
-          if (better(cand, b)) Object.assign(b, { v, schedule: r.schedule, preemptions: r.preemptions });
-        }
+/** Stops the search when a limit is reached: the reason, or undefined to go on. */
+function limitReached(
+  o: ExploreOptions,
+  executions: number,
+  maxExecutions: number,
+  started: number,
+): string | undefined {
+  const stop = o.shouldStop?.();
+  if (stop) return stop;
+  if (executions >= maxExecutions) return `stopped after --max-executions ${maxExecutions}`;
+  if (o.maxSeconds !== undefined && (Date.now() - started) / 1000 >= o.maxSeconds) {
+    return `stopped after --max-seconds ${o.maxSeconds}`;
+  }
+  if (o.maxMemoryMb !== undefined && executions % 16 === 0) {
+    const mb = process.memoryUsage().rss / 2 ** 20;
+    if (mb >= o.maxMemoryMb) return `stopped at --max-memory ${o.maxMemoryMb} MiB (resident ${Math.round(mb)} MiB)`;
+  }
+  return undefined;
+}
+
+/**
+ * One search, run in slices: `run(ms)` explores for about `ms` milliseconds and says whether the search has
+ * ended, so a caller on the event loop (the CLI, for Ctrl-C) can give it control back in between.
+ */
+export class Exploration {
+  private readonly strategy: Strategy;
+  private readonly exhaustive: boolean;
+  private readonly maxExecutions: number;
+  private readonly seed: number;
+  private readonly started: number;
+  private readonly rng: Rng;
+  private readonly outcomes: Map<string, OutcomeReport>;
+  private readonly best: Map<DiagnosticCode, Best>;
+  private readonly traces: Set<string> | null;
+  private readonly dpor: Dpor | null;
+  private executions: number;
+  private transitions: number;
+  private pctSteps: number;
+  private complete = false;
+  private interrupted: string | undefined;
+  private ended = false;
+  private lastCheckpoint = Date.now();
+
+  constructor(
+    private readonly p: Program,
+    private readonly o: ExploreOptions = {},
+  ) {
+    this.strategy = o.strategy ?? 'dfs';
+    this.exhaustive = this.strategy === 'dfs' || this.strategy === 'naive';
+    this.maxExecutions = o.maxExecutions ?? (this.exhaustive ? Number.POSITIVE_INFINITY : 1000);
+    this.seed = o.seed ?? 1;
+    const cp = o.resume;
+    if (cp) checkResume(p, o, cp);
+    this.started = Date.now() - (cp?.seconds ?? 0) * 1000;
+    this.rng = cp?.rng ? Rng.fromState(cp.rng) : new Rng(this.seed);
+    this.outcomes = new Map(cp?.outcomes.map((x) => [JSON.stringify(x.threads), { ...x }]));
+    this.best = new Map(
+      cp?.best.map((b) => [
+        b.v.code,
+        { v: b.v, schedule: b.schedule, preemptions: b.preemptions, occurrences: b.occurrences },
+      ]),
+    );
+    this.traces = o.countTraces && this.exhaustive ? new Set<string>(cp?.traces) : null;
+    this.executions = cp?.executions ?? 0;
+    this.transitions = cp?.transitions ?? 0;
+    this.pctSteps = cp?.pctSteps ?? 0;
+    const dporOptions: DporOptions = {
+      preemptionBound: o.preemptionBound,
+      fullDepth: o.shard ? Math.max(1, o.fullDepth ?? 1) : o.fullDepth,
+      shard: o.shard,
+      reduce: this.strategy === 'dfs',
+    };
+    this.dpor = this.exhaustive
+      ? cp?.dpor
+        ? Dpor.restore(p.threads.length, dporOptions, cp.dpor)
+        : new Dpor(p.threads.length, dporOptions)
+      : null;
+  }
+
+  /** The search position and the findings so far. */
+  checkpoint(): ExploreCheckpoint {
+    return {
+      format: CHECKPOINT_FORMAT,
+      program: programHash(this.p),
+      strategy: this.strategy,
+      seed: this.seed,
+      executions: this.executions,
+      transitions: this.transitions,
+      seconds: (Date.now() - this.started) / 1000,
+      outcomes: [...this.outcomes.values()],
+      best: [...this.best.values()].map((b) => ({ ...b })),
+      ...(this.traces ? { traces: [...this.traces] } : {}),
+      ...(this.dpor ? { dpor: this.dpor.checkpoint() } : { rng: this.rng.state(), pctSteps: this.pctSteps }),
+    };
+  }
+
+  /** Explores for about `ms` milliseconds; true once the search has ended (exhausted, bounded or stopped). */
+  run(ms = Number.POSITIVE_INFINITY): boolean {
+    const { p, o } = this;
+    const until = Date.now() + ms;
+    const every = (o.checkpointSeconds ?? 5) * 1000;
+    while (!this.ended && Date.now() < until) {
+      this.interrupted = limitReached(o, this.executions, this.maxExecutions, this.started);
+      if (this.interrupted) {
+        this.ended = true;
+        o.onCheckpoint?.(this.checkpoint());
+        break;
+      }
+      if (o.onCheckpoint && Date.now() - this.lastCheckpoint >= every) {
+        o.onCheckpoint(this.checkpoint());
+        this.lastCheckpoint = Date.now();
+      }
+      let r: ExecutionResult;
+      if (this.dpor) {
+        const checkedPrefix = this.dpor.replayed;
+        const { choose, beforeStep } = this.dpor.nextExecution();
+        r = runExecution(p, choose, { beforeStep, maxDepth: o.maxDepth, checkedPrefix });
+      } else {
+        const chooser =
+          this.strategy === 'random'
+            ? randomChooser(this.rng)
+            : pctChooser(this.rng, p.threads.length, o.pctDepth ?? 3, this.pctSteps);
+        r = runExecution(p, chooser, { maxDepth: o.maxDepth });
+        this.pctSteps = Math.max(this.pctSteps, r.schedule.length);
+      }
+      this.executions++;
+      this.transitions += r.schedule.length;
+      const found = r.status !== 'pruned' ? this.record(r) : undefined;
+      if (found) {
+        this.interrupted = `found ${found}`;
+        this.ended = true;
+      }
+      if (o.onProgress && this.executions % 50 === 0) {
+        o.onProgress({
+          executions: this.executions,
+          violations: this.best.size,
+          outcomes: this.outcomes.size,
+          seconds: (Date.now() - this.started) / 1000,
+        });
+      }
+      if (this.dpor && !this.dpor.finish(r)) {
+        this.complete = o.preemptionBound === undefined;
+        this.ended = true;
       }
     }
-    if (o.onProgress && executions % 50 === 0) {
-      o.onProgress({
-        executions,
-        violations: best.size,
-        outcomes: outcomes.size,
-        seconds: (Date.now() - started) / 1000,
-      });
-    }
-    if (dpor && !dpor.finish(r)) {
-      complete = o.preemptionBound === undefined;
-      break;
-    }
+    return this.ended;
   }
-  const violations: ViolationReport[] = [...best.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([code, b]) => {
-      const s =
-        o.shrink === false
-          ? { schedule: b.schedule, preemptions: b.preemptions, violation: b.v }
-          : (shrinkSchedule(p, b.schedule, code, o.maxDepth) ?? {
-              schedule: b.schedule,
-              preemptions: b.preemptions,
-              violation: b.v,
-            });
-      return {
-        code,
-        title: propertyTitle(code),
-        message: s.violation.message,
-        ...(s.violation.thread ? { thread: s.violation.thread } : {}),
-        token: encodeToken(p, s.schedule),
-        preemptions: s.preemptions,
-        length: s.schedule.length,
-        occurrences: b.occurrences,
-      };
-    });
-  return {
-    format: 'gmemsim-explore/1',
-    scenario: p.scenario.name,
-    file: p.scenario.file,
-    options: p.options,
-    strategy,
-    ...(exhaustive ? {} : { seed }),
-    ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
-    ...(o.shard ? { shard: o.shard } : {}),
-    executions,
-    complete: complete && !interrupted,
-    pruned: dpor?.sleepBlocked ?? 0,
-    transitions,
-    seconds: (Date.now() - started) / 1000,
-    outcomes: [...outcomes.values()],
-    violations,
-    ...(interrupted ? { interrupted } : {}),
-  };
+
+  /** Returns the first of the options' stopOn codes the execution violates. */
+  private record(r: ExecutionResult): DiagnosticCode | undefined {
+    const { p } = this;
+    if (this.traces && this.dpor) this.traces.add(this.dpor.traceKey());
+    const ov = outcomeViolation(p, r);
+    const vs = ov ? [...r.violations, ov] : r.violations;
+    const key = JSON.stringify(outcomeOf(p, r));
+    const prev = this.outcomes.get(key);
+    this.outcomes.set(key, { threads: prev?.threads ?? outcomeOf(p, r), count: (prev?.count ?? 0) + 1 });
+    for (const v of vs) {
+      const b = this.best.get(v.code);
+      const cand = { preemptions: r.preemptions, schedule: r.schedule };
+      if (!b) this.best.set(v.code, { v, schedule: r.schedule, preemptions: r.preemptions, occurrences: 1 });
+      else {
+        b.occurrences++;
+        if (better(cand, b)) Object.assign(b, { v, schedule: r.schedule, preemptions: r.preemptions });
+      }
+    }
+    return this.o.stopOn?.find((code) => vs.some((v) => v.code === code));
+  }
+
+  /** The result so far (final once `run` has returned true); counterexamples are shrunk here. */
+  result(): ExploreResult {
+    const { p, o } = this;
+    const violations: ViolationReport[] = [...this.best.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([code, b]) => {
+        const raw = { schedule: b.schedule, preemptions: b.preemptions, violation: b.v };
+        const s = o.shrink === false ? raw : (shrinkSchedule(p, b.schedule, code, o.maxDepth) ?? raw);
+        return {
+          code,
+          title: propertyTitle(code),
+          message: s.violation.message,
+          ...(s.violation.thread ? { thread: s.violation.thread } : {}),
+          token: encodeToken(p, s.schedule),
+          preemptions: s.preemptions,
+          length: s.schedule.length,
+          occurrences: b.occurrences,
+        };
+      });
+    return {
+      format: 'gmemsim-explore/1',
+      scenario: p.scenario.name,
+      file: p.scenario.file,
+      options: p.options,
+      strategy: this.strategy,
+      ...(this.exhaustive ? {} : { seed: this.seed }),
+      ...(o.preemptionBound !== undefined ? { preemptionBound: o.preemptionBound } : {}),
+      ...(o.shard ? { shard: o.shard } : {}),
+      executions: this.executions,
+      complete: this.complete && !this.interrupted,
+      pruned: this.dpor?.sleepBlocked ?? 0,
+      transitions: this.transitions,
+      ...(this.traces ? { traces: this.traces.size } : {}),
+      seconds: (Date.now() - this.started) / 1000,
+      outcomes: [...this.outcomes.values()],
+      violations,
+      ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+    };
+  }
+}
+
+export function explore(p: Program, o: ExploreOptions = {}): ExploreResult {
+  const e = new Exploration(p, o);
+  e.run();
+  return e.result();
+}
+
+/** A checkpoint continues only the search it came from. */
+function checkResume(p: Program, o: ExploreOptions, cp: ExploreCheckpoint): void {
+  const problems: string[] = [];
+  if (cp.program !== programHash(p)) problems.push('it was written for a different scenario or kernel options');
+  if (cp.strategy !== (o.strategy ?? 'dfs')) problems.push(`it is a ${cp.strategy} search, not ${o.strategy ?? 'dfs'}`);
+  if (cp.strategy !== 'dfs' && cp.strategy !== 'naive' && cp.seed !== (o.seed ?? 1)) {
+    problems.push(`its seed is ${cp.seed}, not ${o.seed ?? 1}`);
+  }
+  const n = p.threads.length;
+  const bad = (xs: readonly number[]) => xs.some((t) => t >= n);
+  const stackBad = cp.dpor?.stack.some(
+    (x) =>
+      bad(x.enabled) ||
+      bad(x.backtrack) ||
+      bad(x.done) ||
+      bad(x.sleep) ||
+      bad(x.siblings ?? []) ||
+      x.chosen < 0 ||
+      x.chosen >= n,
+  );
+  if (stackBad || cp.best.some((b) => bad(b.schedule)))
+    problems.push(`it names threads the scenario (${n} threads) does not have`);
+  if (problems.length) {
+    throw new GmemsimError({ code: 'GMEM5011', message: `cannot resume from this checkpoint: ${problems.join('; ')}` });
+  }
 }
 
 function randomChooser(rng: Rng): Chooser {

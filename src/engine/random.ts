@@ -23,6 +23,15 @@ export class Rng {
     s[3] = rotl(s[3], 11);
     return r;
   }
+  /** the generator's state, to resume it from a checkpoint */
+  state(): number[] {
+    return [...this.s];
+  }
+  static fromState(state: readonly number[]): Rng {
+    const r = new Rng(0);
+    r.s.set(state);
+    return r;
+  }
   /** an integer in [0, n) */
   below(n: number): number {
     return this.next() % n;

@@ -10,9 +10,15 @@ export interface ShardTask {
   readonly text: string;
   readonly kernel: Partial<KernelOptions>;
   readonly explore: Omit<ExploreOptions, 'onProgress' | 'shouldStop'>;
+  /** set to 1 by the main thread to stop early (Ctrl-C); the worker then returns what it found */
+  readonly stop?: SharedArrayBuffer;
 }
 
 export default function exploreShard(t: ShardTask): ExploreResult {
   const p = prepareProgram(loadScenario(t.file, t.text), t.kernel);
-  return explore(p, t.explore);
+  const stop = t.stop ? new Int32Array(t.stop) : null;
+  return explore(p, {
+    ...t.explore,
+    shouldStop: () => (stop && Atomics.load(stop, 0) ? 'interrupted (SIGINT): results so far' : undefined),
+  });
 }

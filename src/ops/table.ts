@@ -10,8 +10,8 @@ import { pcKey } from '../kernel/mm/filemap.js';
 import { hwpoison_inject, hwpoison_unpoison } from '../kernel/mm/hwpoison-inject.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
 import { pteKey } from '../kernel/mm/memory.js';
-import { MF_FLAGS, memory_failure } from '../kernel/mm/memory-failure.js';
-import { PAGE_SIZE } from '../kernel/mm/mm_types.js';
+import { MF_FLAGS, MF_SW_SIMULATED, memory_failure } from '../kernel/mm/memory-failure.js';
+import { dataKeyOfPfn, PAGE_SIZE } from '../kernel/mm/mm_types.js';
 import { sys_mmap, sys_munmap } from '../kernel/mm/mmap.js';
 import { user_load, user_memset, user_store } from '../kernel/mm/user_access.js';
 import { SYSCTLS, type SysctlName, sys_prctl, sysctl_write } from '../kernel/task/sys.js';
@@ -488,11 +488,12 @@ const defs = [
     oneOf: [['pfn', 'fd']],
     *exec(ctx, a) {
       const pfn = a.fd !== undefined ? yield* filePagePfn(ctx, a) : num(a.pfn);
-      // the hardware error precedes its report
-      yield* wr(`data:${pfn}`);
+      // the hardware error precedes its report; with MF_SW_SIMULATED there is no error in the cells
+      const mfFlags = num(a.flags);
+      yield* wr(dataKeyOfPfn(pfn));
       const folio = ctx.k.mem.get(pfn);
-      if (folio && !folio.freed) folio.corrupt = true;
-      return fromKernel(yield* memory_failure(ctx, pfn, num(a.flags)));
+      if (folio && !folio.freed && !(mfFlags & MF_SW_SIMULATED)) folio.corrupt = true;
+      return fromKernel(yield* memory_failure(ctx, pfn, mfFlags));
     },
   }),
   op({
@@ -506,7 +507,7 @@ const defs = [
     oneOf: [['pfn', 'fd']],
     *exec(ctx, a) {
       const pfn = a.fd !== undefined ? yield* filePagePfn(ctx, a) : num(a.pfn);
-      yield* wr(`data:${pfn}`);
+      yield* wr(dataKeyOfPfn(pfn));
       const folio = ctx.k.mem.get(pfn);
       if (!folio || folio.freed) throw new ScenarioRuntimeError('corrupt_frame: no allocated page there');
       folio.corrupt = true;
@@ -581,7 +582,7 @@ const defs = [
       guest_memfd: fd('guest_memfd fd', false),
       guest_memfd_offset: u64('offset in the guest_memfd', false),
       pad1: u64('must be 0 (not checked)', false),
-      pad2: u64('pad2[0]; must be 0', false),
+      pad2: u64('pad2[0]; the kernel does not check it (kvm_set_memory_region())', false),
     },
     *exec(ctx, a) {
       return yield* ioctl(ctx, num(a.vm), region(a, 'KVM_SET_USER_MEMORY_REGION2'));

@@ -31,6 +31,8 @@ export interface QemuOptions {
   readonly append?: string;
   /** vCPUs of the QEMU machine: race mode wants its threads to run in parallel */
   readonly smp?: number;
+  /** multi-threaded TCG (one host thread per vCPU, truly in parallel); experiments ask for it explicitly */
+  readonly mttcg?: boolean;
 }
 
 const QEMU = 'qemu-system-x86_64';
@@ -41,11 +43,11 @@ function runDir(c: CacheLayout, name: string): string {
   return dir;
 }
 
-function qemuArgs(k: PreparedKernel, initrd: string, dir: string, o: QemuOptions): string[] {
+function qemuArgs(k: Pick<PreparedKernel, 'vmlinuz'>, initrd: string, dir: string, o: QemuOptions): string[] {
   return [
     '-nodefaults',
     '-accel',
-    'tcg',
+    o.mttcg ? 'tcg,thread=multi' : 'tcg',
     '-cpu',
     // SVM with nested paging under TCG, so kvm_amd loads and /dev/kvm appears. TCG has 40-bit physical addresses
     // (phys-bits=48 boots, but nested guests then fault on their own page tables), so memslots must end below 1 TiB.
@@ -129,4 +131,37 @@ export async function runOnHost(
   const run = parseRunnerOutput(text);
   checkRun(run, tail(r.stderr, 6));
   return { run, timings: { totalMs, runMs: totalMs }, logDir: dir };
+}
+
+export interface RawBoot {
+  /** the kernel console (first serial port), CRs removed */
+  readonly console: string;
+  /** what the program wrote to the second serial port */
+  readonly serial: string;
+  readonly code: number | null;
+  readonly timedOut: boolean;
+  readonly totalMs: number;
+}
+
+/**
+ * One QEMU boot of a kernel and a ready initramfs, logs in dir; no protocol: the caller reads the serial output.
+ * A QEMU that cannot start is GMEM5101, one that fails otherwise GMEM5103; a timeout is the caller's to judge.
+ */
+export async function bootQemu(vmlinuz: string, initrd: string, dir: string, o: QemuOptions): Promise<RawBoot> {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['console.log', 'results.jsonl']) writeFileSync(join(dir, f), '');
+  const t0 = performance.now();
+  const r = await execTool(QEMU, qemuArgs({ vmlinuz }, initrd, dir, o), { timeoutMs: o.timeoutMs });
+  const totalMs = performance.now() - t0;
+  if (r.code === null && !r.timedOut) throw new GmemsimError({ code: 'GMEM5101', message: `${QEMU}: ${r.stderr}` });
+  if (r.code !== 0 && !r.timedOut) {
+    throw new GmemsimError({ code: 'GMEM5103', message: `${QEMU} exited with ${r.code}: ${tail(r.stderr)}` });
+  }
+  return {
+    console: readIf(join(dir, 'console.log')).replaceAll('\r', ''),
+    serial: readIf(join(dir, 'results.jsonl')),
+    code: r.code,
+    timedOut: r.timedOut,
+    totalMs,
+  };
 }

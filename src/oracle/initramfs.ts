@@ -71,21 +71,26 @@ export interface BaseImageInputs {
   readonly modulesDir: string;
   readonly busybox: string;
   readonly runner: string;
+  /** the /init script (default oracle/init.sh) */
+  readonly init?: string;
+  /** the name the program at `runner` gets in the image (default "runner") */
+  readonly programName?: string;
 }
 
 /** Builds (or reuses) the base initramfs for a kernel and runner; returns its path. */
 export async function buildBaseInitramfs(inp: BaseImageInputs): Promise<string> {
-  const init = readFileSync(join(oracleSourceDir(), 'init.sh'));
+  const init = readFileSync(inp.init ?? join(oracleSourceDir(), 'init.sh'));
   const runner = readFileSync(inp.runner);
   const busybox = readFileSync(inp.busybox);
-  const key = createHash('sha256')
+  const programName = inp.programName ?? 'runner';
+  const hash = createHash('sha256')
     .update(init)
     .update(runner)
     .update(busybox)
     .update(inp.modulesDir)
-    .update(String(statSync(inp.modulesDir).mtimeMs))
-    .digest('hex')
-    .slice(0, 16);
+    .update(String(statSync(inp.modulesDir).mtimeMs));
+  if (inp.programName) hash.update(inp.programName); // the runner's images keep the keys they always had
+  const key = hash.digest('hex').slice(0, 16);
   const out = join(inp.buildDir, `initramfs-${inp.kernelId}-${key}.cpio`);
   if (existsSync(out)) return out;
   const modules = await resolveModules(inp.modulesDir, ORACLE_MODULES);
@@ -94,7 +99,7 @@ export async function buildBaseInitramfs(inp: BaseImageInputs): Promise<string> 
     { kind: 'file', name: 'bin/busybox', data: busybox, mode: 0o755 },
     { kind: 'symlink', name: 'bin/sh', target: 'busybox' },
     { kind: 'file', name: 'init', data: init, mode: 0o755 },
-    { kind: 'file', name: 'runner', data: runner, mode: 0o755 },
+    { kind: 'file', name: programName, data: runner, mode: 0o755 },
     ...modules.map((m) => ({ kind: 'file' as const, name: `lib/modules/${m.name}.ko`, data: m.data })),
     { kind: 'file', name: 'lib/modules/load-order', data: Buffer.from(`${modules.map((m) => m.name).join('\n')}\n`) },
   ];
@@ -106,4 +111,9 @@ export async function buildBaseInitramfs(inp: BaseImageInputs): Promise<string> 
 /** The per-run archive: the runner's input as /input.json. */
 export function inputArchive(inputJson: string): Buffer {
   return cpioArchive([{ kind: 'file', name: 'input.json', data: Buffer.from(inputJson) }]);
+}
+
+/** A per-run archive of small files (an experiment's arguments), appended to a base image like inputArchive. */
+export function filesArchive(files: Readonly<Record<string, string>>): Buffer {
+  return cpioArchive(Object.entries(files).map(([name, text]) => ({ kind: 'file', name, data: Buffer.from(text) })));
 }

@@ -55,7 +55,7 @@ export async function prepareRunner(c: CacheLayout, log: Log): Promise<string> {
   return buildRunner(c.build, c.headers);
 }
 
-function staticBusybox(): string {
+export function staticBusybox(): string {
   const bb = which('busybox');
   if (!bb || !isStaticElf(bb))
     throw unavailable('busybox is not statically linked', 'apt-get install -y busybox-static');

@@ -75,3 +75,29 @@ export async function buildRunner(buildDir: string, headersDir: string): Promise
   renameSync(tmp, out);
   return out;
 }
+
+/**
+ * Compiles a stand-alone static program (an oracle experiment's) the way the runner is compiled: same flags plus
+ * -pthread, same uAPI headers. Cached in buildDir by a hash of its sources; returns its path.
+ */
+export async function buildStaticProgram(
+  buildDir: string,
+  headersDir: string,
+  name: string,
+  sources: readonly string[],
+): Promise<string> {
+  const flags = [...CFLAGS, '-pthread'];
+  const h = createHash('sha256').update(flags.join(' ')).update(headersDir);
+  for (const f of sources) h.update(f).update(readFileSync(f));
+  mkdirSync(buildDir, { recursive: true });
+  const out = join(buildDir, `${name}-${h.digest('hex').slice(0, 16)}`);
+  if (existsSync(out)) return out;
+  const inc = join(headersDir, 'usr', 'include');
+  const tmp = `${out}.tmp`;
+  const r = await execTool('gcc', [...flags, `-I${inc}`, `-I${join(inc, 'x86_64-linux-gnu')}`, '-o', tmp, ...sources]);
+  if (r.code !== 0) {
+    throw new GmemsimError({ code: 'GMEM5103', message: `gcc could not build ${name}: ${tail(r.stderr, 8)}` });
+  }
+  renameSync(tmp, out);
+  return out;
+}

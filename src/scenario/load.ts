@@ -7,7 +7,7 @@ import type { KernelOptions } from '../kernel/options.js';
 import type { ArgSpec } from '../ops/args.js';
 import { ArgError, resolveArg, resolveNumber } from '../ops/resolve.js';
 import { OP_NAMES, OPS, type OpDef } from '../ops/table.js';
-import { expectSchema, LABEL_RE, optionsSchema, stepSchema } from './schema.js';
+import { cachedStepSchema, expectSchema, LABEL_RE, optionsSchema } from './schema.js';
 import { locate, readSource, type SourceDoc } from './source.js';
 
 export type Expect = z.infer<typeof expectSchema>;
@@ -46,38 +46,49 @@ class Collector {
     code: Diagnostic['code'],
     message: string,
     path: ReadonlyArray<string | number>,
-    opts: { key?: boolean; hint?: string } = {},
+    opts: { key?: boolean; hint?: string | (() => string | undefined) } = {},
   ): void {
     if (this.list.length >= MAX_DIAGNOSTICS) return;
-    this.list.push({ code, message, loc: locate(this.doc, path, opts.key), path: path.join('.'), hint: opts.hint });
+    // hints may be computed lazily: past the cap, thousands of bad steps cost no "did you mean" searches
+    const hint = typeof opts.hint === 'function' ? opts.hint() : opts.hint;
+    this.list.push({ code, message, loc: locate(this.doc, path, opts.key), path: path.join('.'), hint });
   }
 }
 
-/** Levenshtein distance, for "did you mean" hints. */
+/** Levenshtein distance, for "did you mean" hints; two rows, so a long word costs no more memory than a short one. */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let cur = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
+    [prev, cur] = [cur, prev];
   }
-  return d[a.length][b.length];
+  return prev[b.length];
 }
 
 export function suggest(word: string, choices: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
   for (const c of choices) {
+    // the distance is at least the length difference: a choice that cannot be within the limit is skipped, so a
+    // megabyte-long unknown name is not compared character by character with every choice
+    if (Math.abs(word.length - c.length) > limit) continue;
     const dd = distance(word.toLowerCase(), c.toLowerCase());
     if (dd < bestD) {
       best = c;
       bestD = dd;
     }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3))
-    ? `did you mean "${best}"?`
-    : undefined;
+  return best !== undefined && bestD <= limit ? `did you mean "${best}"?` : undefined;
+}
+
+/** User text quoted in a message, cut short: names come from keys, which can be megabytes long. */
+function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
 }
 
 function describeKind(spec: ArgSpec): string {
@@ -122,12 +133,12 @@ function loadSteps(c: Collector, raw: unknown, path: Array<string | number>, kno
     }
     const def = OPS.get(opName);
     if (!def) {
-      c.add('GMEM1006', `unknown op "${opName}"`, [...p, 'op'], {
-        hint: suggest(opName, OP_NAMES) ?? `ops: ${OP_NAMES.join(', ')}`,
+      c.add('GMEM1006', `unknown op ${quote(opName)}`, [...p, 'op'], {
+        hint: () => suggest(opName, OP_NAMES) ?? `ops: ${OP_NAMES.join(', ')}`,
       });
       return;
     }
-    const parsed = stepSchema(def).safeParse(stepRaw);
+    const parsed = cachedStepSchema(def).safeParse(stepRaw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) reportIssue(c, def, p, issue, stepRaw);
       return;
@@ -206,11 +217,11 @@ function reportIssue(
       const choices = inExpect ? Object.keys(expectSchema.shape) : [...Object.keys(def.args), ...STEP_KEYS];
       c.add(
         inExpect ? 'GMEM1012' : 'GMEM1007',
-        inExpect ? `unknown expect field "${key}"` : `unknown argument "${key}" for ${def.name}`,
+        inExpect ? `unknown expect field ${quote(key)}` : `unknown argument ${quote(key)} for ${def.name}`,
         [...where, key],
         {
           key: true,
-          hint: suggest(key, choices) ?? `${inExpect ? 'fields' : 'arguments'}: ${choices.join(', ')}`,
+          hint: () => suggest(key, choices) ?? `${inExpect ? 'fields' : 'arguments'}: ${choices.join(', ')}`,
         },
       );
     }
@@ -259,9 +270,9 @@ export function loadScenario(file: string, text: string): Scenario {
     });
   for (const key of Object.keys(v)) {
     if (!TOP_KEYS.includes(key))
-      c.add('GMEM1003', `unknown top-level field "${key}"`, [key], {
+      c.add('GMEM1003', `unknown top-level field ${quote(key)}`, [key], {
         key: true,
-        hint: suggest(key, TOP_KEYS) ?? `fields: ${TOP_KEYS.join(', ')}`,
+        hint: () => suggest(key, TOP_KEYS) ?? `fields: ${TOP_KEYS.join(', ')}`,
       });
   }
   for (const key of ['name', 'description'] as const) {
@@ -293,7 +304,7 @@ export function loadScenario(file: string, text: string): Scenario {
     else {
       for (const [name, list] of Object.entries(v.threads)) {
         if (!LABEL_RE.test(name))
-          c.add('GMEM1005', `thread name "${name}" must be an identifier`, ['threads', name], { key: true });
+          c.add('GMEM1005', `thread name ${quote(name)} must be an identifier`, ['threads', name], { key: true });
         const mine = new Set(known);
         threads.set(name, loadSteps(c, list, ['threads', name], mine));
         for (const l of mine) {

@@ -63,6 +63,18 @@ export function stepSchema(def: OpDef): z.ZodObject {
   return z.object(shape).strict().describe(def.doc);
 }
 
+const stepSchemas = new WeakMap<OpDef, z.ZodObject>();
+
+/** stepSchema(def), built once per op: zod compiles a schema on its first parse, which dominated loading. */
+export function cachedStepSchema(def: OpDef): z.ZodObject {
+  let s = stepSchemas.get(def);
+  if (!s) {
+    s = stepSchema(def);
+    stepSchemas.set(def, s);
+  }
+  return s;
+}
+
 export const optionsSchema = z
   .object({
     mm: z

@@ -86,10 +86,14 @@ export function renderVariants(root: HTMLElement, t: VariantTable | undefined, o
                     ex,
                   );
                 }
+                const label = { holds: '✓ holds', unknown: '? not established', 'n/a': 'n/a' }[r.status];
                 return h(
                   'td',
-                  { class: r.status === 'holds' ? 'holds' : 'na' },
-                  r.status === 'holds' ? '✓ holds' : 'n/a',
+                  {
+                    class: r.status === 'holds' ? 'holds' : 'na',
+                    title: r.status === 'unknown' ? 'the search was bounded' : '',
+                  },
+                  label,
                   ex ? ' ' : '',
                   ex,
                 );

@@ -10,8 +10,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 
 describe('known differences', () => {
   const known = loadKnownDifferences();
-  it('load', () => {
-    expect(known.length).toBeGreaterThan(0);
+  it('load (the list may be empty: every difference found so far is fixed)', () => {
+    expect(Array.isArray(known)).toBe(true);
   });
   for (const k of known) {
     it(`${k.kernel} ${k.file} step ${k.step}`, () => {

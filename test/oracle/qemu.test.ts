@@ -12,12 +12,12 @@ announceSkip('the QEMU oracle test', why);
 const files = [
   'conformance/guest_memfd_test/guest.yaml',
   'test/uapi/mf-madvise-mainline.yaml',
-  'oracle/regressions/memslot-pads-unchecked.yaml',
+  'oracle/regressions/soft-offline-page-flags.yaml',
   'test/uapi/seed-story.yaml',
 ];
 
 describe.skipIf(why !== undefined)('the oracle on Debian 7.3.4', () => {
-  it('runs scenarios in one boot and agrees with the model, except where the list of known differences says', async () => {
+  it('runs scenarios in one boot and agrees with the model', async () => {
     const scenarios = files.map((f) => loadScenario(f, readFileSync(f, 'utf8')));
     const session = await runOracle({ scenarios, kernel: '7.3.4', timeoutMs: 300_000 });
     expect(session.outcome?.run.meta?.kernel).toBe('7.3.4+deb13-amd64');
@@ -25,7 +25,7 @@ describe.skipIf(why !== undefined)('the oracle on Debian 7.3.4', () => {
     const guest = oracleResultsFor(session, 0)!;
     expect(kernelMismatches(session.plans[0], guest.results)).toEqual([]);
     const report = compareSession(session);
-    expect(report.comparisons.map((c) => c.status)).toEqual(['identical', 'identical', 'known', 'model-only']);
+    expect(report.comparisons.map((c) => c.status)).toEqual(['identical', 'identical', 'identical', 'model-only']);
     expect(report.stale).toEqual([]);
     expect(report.timings.oracle?.totalMs).toBeGreaterThan(0);
   }, 300_000);

@@ -1,6 +1,6 @@
 // The C runner itself, built with gcc and run on this machine for ops that need no /dev/kvm (files, memory,
 // signals): its JSON parser, its output, its fd and address discipline, compared with the model like a real run.
-// (memfd read/write/lseek and fstat's st_mode differ from the model: see oracle/regressions/memfd-file-ops.yaml.)
+// (memfd file operations as the host runs them: oracle/regressions/memfd-file-ops.yaml.)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,14 +7,15 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { Piscina } from 'piscina';
 import { GmemsimError } from '../../diagnostics/errors.js';
+import { type ExploreCheckpoint, readCheckpoint, writeCheckpoint } from '../../engine/checkpoint.js';
 import { renderColumns, renderCounterexample, replay } from '../../engine/counterexample.js';
-import { type ExploreOptions, type ExploreResult, explore, type Strategy } from '../../engine/explore.js';
+import { Exploration, type ExploreOptions, type ExploreResult, type Strategy } from '../../engine/explore.js';
 import { mergeResults } from '../../engine/merge.js';
 import { type Program, prepareProgram } from '../../engine/program.js';
 import { decodeToken, tokenProblem } from '../../engine/token.js';
 import type { ShardTask } from '../../engine/worker.js';
 import type { KernelOptions } from '../../kernel/options.js';
-import { EXIT_FAIL, EXIT_OK, readScenarioFile } from '../io.js';
+import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, readScenarioFile } from '../io.js';
 import { type KernelOptionFlags, kernelOptionFlags, parseKernelOptions, usageError } from '../options.js';
 
 export interface ExploreFlags extends KernelOptionFlags {
@@ -29,6 +30,11 @@ export interface ExploreFlags extends KernelOptionFlags {
   json?: boolean;
   shrink: boolean;
   progress: boolean;
+  maxMemory?: string;
+  countTraces?: boolean;
+  checkpoint?: string;
+  checkpointEvery?: string;
+  resume?: string;
 }
 
 function int(name: string, v: string | undefined, min = 0): number | undefined {
@@ -59,6 +65,8 @@ export function exploreOptions(f: ExploreFlags): ExploreOptions {
     pctDepth: int('pct-depth', f.pctDepth, 1),
     shard: parseShard(f.shard),
     shrink: f.shrink,
+    maxMemoryMb: int('max-memory', f.maxMemory, 1),
+    countTraces: f.countTraces,
   };
 }
 
@@ -68,9 +76,18 @@ export function addExploreFlags(cmd: Command): Command {
     .option('--seed <n>', 'seed for random and pct')
     .option('--max-executions <n>', 'stop after this many executions')
     .option('--max-seconds <n>', 'stop after this many seconds')
+    .option('--max-memory <MiB>', 'stop when the resident memory passes this many MiB')
+    .option('--count-traces', 'also count the distinct Mazurkiewicz traces (dfs, naive)')
     .option('--preemption-bound <n>', 'only schedules with at most this many preemptions')
     .option('--pct-depth <d>', 'PCT bug depth', '3')
     .option('--no-shrink', 'report counterexamples as found, without shrinking them');
+}
+
+/** Explores in slices of 50 ms, giving the event loop its turn in between so Ctrl-C is seen at once. */
+export async function exploreInSlices(p: Program, o: ExploreOptions): Promise<ExploreResult> {
+  const e = new Exploration(p, o);
+  while (!e.run(50)) await new Promise((resolve) => setImmediate(resolve));
+  return e.result();
 }
 
 /** Runs the shards on worker threads and merges them. */
@@ -79,6 +96,7 @@ async function exploreOnWorkers(
   kernel: Partial<KernelOptions>,
   eo: ExploreOptions,
   workers: number,
+  stop: Int32Array,
 ): Promise<ExploreResult> {
   const pool = new Piscina({
     filename: fileURLToPath(new URL('../../engine/worker.js', import.meta.url)),
@@ -95,6 +113,7 @@ async function exploreOnWorkers(
           text,
           kernel,
           explore: { ...rest, shard: { index, count: workers }, fullDepth: workers > 2 ? 2 : 1 },
+          stop: stop.buffer as SharedArrayBuffer,
         };
         return pool.run(task) as Promise<ExploreResult>;
       }),
@@ -118,7 +137,7 @@ export function renderExplore(p: Program, r: ExploreResult, color: boolean): str
   const lines = [
     c.bold(`${r.scenario}`) +
       c.dim(`  (mm: ${r.options.mm}, error_handler: ${r.options.error_handler}, strategy: ${r.strategy})`),
-    `executions: ${r.executions}   pruned: ${r.pruned}   distinct outcomes: ${r.outcomes.length}   transitions: ${r.transitions}   time: ${r.seconds.toFixed(2)}s   ${r.complete ? c.green('complete') : c.yellow('not complete')}`,
+    `executions: ${r.executions}   pruned: ${r.pruned}${r.traces !== undefined ? `   Mazurkiewicz traces: ${r.traces}` : ''}   distinct outcomes: ${r.outcomes.length}   transitions: ${r.transitions}   time: ${r.seconds.toFixed(2)}s   ${r.complete ? c.green('complete') : c.yellow('not complete')}`,
   ];
   if (r.interrupted) lines.push(c.yellow(`interrupted: ${r.interrupted}`));
   lines.push('', c.bold('outcomes'));
@@ -148,20 +167,33 @@ export function registerExplore(program: Command, color: () => boolean): void {
       .option('--workers <n>', 'explore in parallel on this many worker threads')
       .option('--shard <i/N>', 'explore only shard i of N (merge the JSON results with `gmemsim merge`)')
       .option('--json', 'print the result as one JSON object')
-      .option('--no-progress', 'no progress bar on stderr'),
+      .option('--no-progress', 'no progress bar on stderr')
+      .option('--checkpoint <file>', 'save the search position to FILE every few seconds and when stopped early')
+      .option('--checkpoint-every <seconds>', 'how often --checkpoint writes', '5')
+      .option('--resume <file>', 'continue the search saved in a checkpoint'),
   ).action(async (file: string, f: ExploreFlags) => {
+    let stopReason: string | undefined;
+    // worker threads poll this flag: they cannot see the main thread's variables
+    const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+    const onSigint = () => {
+      if (stopReason) process.exit(130);
+      stopReason = 'interrupted (SIGINT): results so far';
+      Atomics.store(stopFlag, 0, 1);
+    };
+    // first of all: a Ctrl-C during the setup must not kill the process either
+    process.on('SIGINT', onSigint);
     const scenario = readScenarioFile(file);
     const kernel = parseKernelOptions(f);
     const p = prepareProgram(scenario, kernel);
     const eo = exploreOptions(f);
     const workers = int('workers', f.workers, 1) ?? 1;
     if (workers > 1 && eo.shard) throw usageError('--workers and --shard do not combine: each shard is one process');
-    let stopReason: string | undefined;
-    const onSigint = () => {
-      if (stopReason) process.exit(130);
-      stopReason = 'interrupted (SIGINT): results so far';
-    };
-    process.on('SIGINT', onSigint);
+    if (workers > 1 && (f.checkpoint || f.resume)) {
+      throw usageError('--checkpoint and --resume work on one process: use --shard i/N for parallel runs');
+    }
+    const resume = f.resume ? readCheckpoint(f.resume) : undefined;
+    const checkpointFile = f.checkpoint;
+    const checkpointSeconds = int('checkpoint-every', f.checkpointEvery, 1);
     const bar =
       f.progress && process.stderr.isTTY && workers === 1
         ? new cliProgress.SingleBar(
@@ -177,18 +209,24 @@ export function registerExplore(program: Command, color: () => boolean): void {
     try {
       r =
         workers > 1
-          ? await exploreOnWorkers(file, kernel, eo, Math.min(workers, availableParallelism() * 4))
-          : explore(p, {
+          ? await exploreOnWorkers(file, kernel, eo, Math.min(workers, availableParallelism() * 4), stopFlag)
+          : await exploreInSlices(p, {
               ...eo,
               onProgress: (pr) => bar?.update(pr.executions, { violations: pr.violations }),
               shouldStop: () => stopReason,
+              resume,
+              checkpointSeconds,
+              ...(checkpointFile
+                ? { onCheckpoint: (cp: ExploreCheckpoint) => writeCheckpoint(checkpointFile, cp) }
+                : {}),
             });
     } finally {
       bar?.stop();
       process.off('SIGINT', onSigint);
     }
     process.stdout.write(f.json ? `${JSON.stringify(r)}\n` : `${renderExplore(p, r, color())}\n`);
-    process.exitCode = r.violations.length ? EXIT_FAIL : EXIT_OK;
+    // a violation is the answer whether or not the search finished; an interrupted clean search is no answer
+    process.exitCode = r.violations.length ? EXIT_FAIL : stopReason ? EXIT_INTERRUPTED : EXIT_OK;
   });
 
   kernelOptionFlags(

@@ -4,6 +4,13 @@ import pc from 'picocolors';
 import { GmemsimError } from '../../diagnostics/errors.js';
 import { type ConformanceResult, loadNotCovered, passed, runConformanceCase } from '../../oracle/conformance.js';
 import type { ScenarioComparison } from '../../oracle/diff.js';
+import {
+  EXPERIMENTS,
+  type ExperimentReport,
+  experimentDef,
+  renderExperiment,
+  runExperiment,
+} from '../../oracle/experiment.js';
 import { expandScenarioPaths } from '../../oracle/files.js';
 import { DEFAULT_KERNEL, KERNEL_PROFILES } from '../../oracle/kernels.js';
 import { loadKnownDifferences } from '../../oracle/known.js';
@@ -354,8 +361,95 @@ function registerConformanceCommand(program: Command, color: () => boolean): voi
   });
 }
 
+// ------------------------------------------------------------------------------------------------ gmemsim experiment
+
+interface ExperimentFlags {
+  kernel: string;
+  mode?: string;
+  runs: string;
+  seconds?: string;
+  json?: boolean;
+  cache?: string;
+  timeout?: string;
+  append?: string;
+  skipUnavailable?: boolean;
+}
+
+function positive(flag: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new GmemsimError({
+      code: 'GMEM5002',
+      message: `${flag} ${v}: expected a positive ${integer ? 'integer' : 'number'}`,
+    });
+  return n;
+}
+
+function listExperiments(): string {
+  return EXPERIMENTS.flatMap((e) => [
+    `${e.name}: ${e.summary}`,
+    ...Object.entries(e.modes).map(([m, d]) => `  --mode ${m.padEnd(8)} expect ${d.expect.padEnd(8)} ${d.what}`),
+  ]).join('\n');
+}
+
+function registerExperimentCommand(program: Command, color: () => boolean): void {
+  program
+    .command('experiment')
+    .description(
+      "boot an oracle experiment (its own C program, oracle/experiments/<name>/) in QEMU with MTTCG and 2 vCPUs, once per run, and check the experiment's declared expectation",
+    )
+    .argument('[name]', 'the experiment; without it, list the experiments and their modes')
+    .option(
+      '--kernel <version>',
+      `real kernel to boot (${KERNEL_PROFILES.map((k) => k.id).join(', ')})`,
+      DEFAULT_KERNEL,
+    )
+    .option('--mode <mode>', "the experiment's mode (default: its first)")
+    .option('--runs <n>', 'boots', '3')
+    .option('--seconds <s>', "racing time per boot before it counts as no hang (default: the experiment's)")
+    .option('--json', 'print the report as one JSON document')
+    .option('--cache <dir>', 'oracle cache folder (default: $GMEMSIM_ORACLE_CACHE or .cache/oracle)')
+    .option('--timeout <seconds>', 'give up on a boot after this long (default: racing time + 180)')
+    .option('--append <params>', 'extra kernel command-line parameters')
+    .option('--skip-unavailable', 'when the oracle cannot run here, say so loudly and exit 0')
+    .action(async (name: string | undefined, f: ExperimentFlags) => {
+      if (!name) {
+        process.stdout.write(`${listExperiments()}\n`);
+        return;
+      }
+      experimentDef(name); // an unknown name is a usage error before anything is built
+      const runs = positive('--runs', f.runs, true)!;
+      const seconds = positive('--seconds', f.seconds, true);
+      const timeout = positive('--timeout', f.timeout, false);
+      let r: ExperimentReport;
+      try {
+        r = await runExperiment({
+          name,
+          kernel: f.kernel,
+          mode: f.mode,
+          runs,
+          seconds,
+          cacheDir: f.cache,
+          timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+          append: f.append,
+          log,
+        });
+      } catch (e) {
+        if (!isUnavailable(e)) throw e;
+        reportSkip(e);
+        if (!f.skipUnavailable) throw e;
+        process.exitCode = EXIT_OK;
+        return;
+      }
+      process.stdout.write(`${f.json ? JSON.stringify(r) : renderExperiment(r, painter(color()))}\n`);
+      process.exitCode = r.matches ? EXIT_OK : EXIT_FAIL;
+    });
+}
+
 export function registerOracle(program: Command, color: () => boolean): void {
   registerOracleCommand(program, color);
   registerDiffCommand(program, color);
   registerConformanceCommand(program, color);
+  registerExperimentCommand(program, color);
 }

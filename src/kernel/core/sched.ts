@@ -28,10 +28,12 @@ export interface AccessPoint {
   readonly obj: string;
   readonly write: boolean;
   /**
-   * For updates that commute unless they reach a threshold (a reference count dropping to zero): evaluated when
-   * the transition runs; a write then, a read otherwise. Dependence checks that cannot evaluate it assume a write.
+   * For a part ("kind:id:part") whose update can end the whole object (the last reference freeing a folio):
+   * evaluated when the transition runs; true makes it a write of the whole object. Assumed true when it cannot
+   * be evaluated. The condition may only depend on state that accesses dependent with this one change (so a put
+   * is a write of the count, not a read): DPOR evaluates a pending transition's footprint in the current state.
    */
-  readonly writeIf?: () => boolean;
+  readonly wholeIf?: () => boolean;
 }
 /** Blocks until ready() holds, e.g. synchronize_srcu() waiting for pre-existing readers. */
 export interface WaitPoint {

@@ -26,6 +26,7 @@ export type IoctlRequest =
   | {
       readonly cmd: 'KVM_SET_USER_MEMORY_REGION' | 'KVM_SET_USER_MEMORY_REGION2';
       readonly region: MemoryRegion2;
+      /** pad2[0] as userspace passed it: copied in with the struct, never checked */
       readonly pad2: bigint;
     }
   | { readonly cmd: 'KVM_SET_MEMORY_ATTRIBUTES'; readonly attrs: MemoryAttributes }
@@ -76,7 +77,7 @@ function* kvm_vm_ioctl(ctx: Ctx, kvm: Kvm, req: IoctlRequest): KGen<number> {
     case 'KVM_SET_USER_MEMORY_REGION':
       return yield* kvm_vm_ioctl_set_memory_region(ctx, kvm, req.region, true);
     case 'KVM_SET_USER_MEMORY_REGION2':
-      if (req.pad2 !== 0n) return -EINVAL;
+      // the struct is copied as is: neither pad1 nor pad2 is looked at (measured on 7.3.4 and 6.18.15)
       return yield* kvm_vm_ioctl_set_memory_region(ctx, kvm, req.region, false);
     case 'KVM_SET_MEMORY_ATTRIBUTES':
       return yield* kvm_vm_ioctl_set_mem_attributes(ctx, kvm, req.attrs);

@@ -17,6 +17,9 @@ import {
 import {
   close_fd,
   type File,
+  FMODE_LSEEK,
+  FMODE_PREAD,
+  FMODE_PWRITE,
   FMODE_WRITE,
   fd_install,
   fdget,
@@ -25,6 +28,10 @@ import {
   get_unused_fd_flags,
 } from './file.js';
 import { alloc_file, file_release } from './file_table.js';
+
+// memfd_create() flags (include/uapi/linux/memfd.h)
+const MFD_NOEXEC_SEAL = 0x8;
+const MFD_EXEC = 0x10;
 
 const FALLOC_FL_MODE_MASK =
   FALLOC_FL_PUNCH_HOLE |
@@ -98,7 +105,9 @@ export function* sys_open(ctx: Ctx, path: string, flags: number): KGen<number> {
   yield* wr(`fdtable:${proc.pid}`);
   const fd = get_unused_fd_flags(proc);
   if (fd < 0) return fd;
-  fd_install(proc, fd, alloc_file(ctx.k, 'kvm_chardev_ops', flags, null, null, '/dev/kvm'));
+  const file = alloc_file(ctx.k, 'kvm_chardev_ops', flags, null, null, '/dev/kvm');
+  file.f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE; // do_dentry_open() gives every opened file all three
+  fd_install(proc, fd, file);
   return fd;
 }
 
@@ -125,19 +134,19 @@ export function* sys_dup(ctx: Ctx, oldfd: number): KGen<number> {
   return fd;
 }
 
-/** memfd_create(2) (mm/memfd.c): a shmem file of size 0. */
+/** memfd_create(2) (mm/memfd.c): a shmem file of size 0, seekable and with pread/pwrite (memfd_alloc_file()). */
 export function* sys_memfd_create(ctx: Ctx, name: string, flags: number): KGen<number> {
   if (flags & ~0x1f) return -EINVAL;
+  if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) return -EINVAL; // sanitize_flags()
   if (name.length > 249) return -EINVAL;
   const proc = ctx.task.proc;
   yield* wr(`fdtable:${proc.pid}`);
   const fd = get_unused_fd_flags(proc);
   if (fd < 0) return fd;
   const inode = shmem_new_inode(ctx.k, 0);
-  fd_install(
-    proc,
-    fd,
-    alloc_file(ctx.k, 'shmem_file_operations', O_RDWR | O_LARGEFILE, inode, null, `/memfd:${name} (deleted)`),
-  );
+  const file = alloc_file(ctx.k, 'shmem_file_operations', O_RDWR, inode, null, `/memfd:${name} (deleted)`);
+  file.f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+  file.f_flags |= O_LARGEFILE;
+  fd_install(proc, fd, file);
   return fd;
 }

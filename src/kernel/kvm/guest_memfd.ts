@@ -108,7 +108,7 @@ function* __kvm_gmem_invalidate_begin(ctx: Ctx, f: File, start: number, end: num
     }
     flush = (yield* kvm_mmu_unmap_gfn_range(ctx, kvm, range)) || flush;
   }
-  if (flush) kvm_flush_remote_tlbs(ctx, kvm);
+  if (flush) yield* kvm_flush_remote_tlbs(ctx, kvm);
   if (found) yield* KVM_MMU_UNLOCK(ctx, kvm);
 }
 
@@ -179,7 +179,7 @@ function* kvm_gmem_allocate(ctx: Ctx, inode: Inode, offset: number, len: number)
     }
     const folio = yield* kvm_gmem_get_folio(ctx, inode, index);
     yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
   }
   yield* filemap_invalidate_unlock_shared(ctx, inode.mapping);
   return r;
@@ -322,9 +322,12 @@ function* kvm_gmem_get_file(_ctx: Ctx, kvm: Kvm, slot: KvmMemorySlot): KGen<File
   return f;
 }
 
-/** fput(): only the reference that drops the count to zero conflicts with the others. */
+/**
+ * fput(): a write of the count. Only the last reference releases the file, but which one is last depends on the
+ * gets and puts before it, so every put is ordered against them (see AccessPoint.wholeIf for the same argument).
+ */
 function* fput(ctx: Ctx, f: File): KGen<void> {
-  yield { t: 'access', obj: fileKey(f), write: false, writeIf: () => f.f_count === 1 };
+  yield* wr(fileKey(f));
   if (fput_needs_release(f)) yield* file_release(ctx, f);
 }
 
@@ -378,7 +381,7 @@ function* __kvm_gmem_get_pfn(ctx: Ctx, file: File, kvm: Kvm, slot: KvmMemorySlot
   yield* rd(folioKey(folio));
   if (folio.flags & PG_hwpoison) {
     yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
     return -EHWPOISON;
   }
   return folio;
@@ -501,7 +504,7 @@ function* kvm_gmem_error_page_rfc(ctx: Ctx, mapping: AddressSpace, folio: Folio)
           may_block: true,
         })) || flush;
     }
-    if (flush) kvm_flush_remote_tlbs(ctx, kvm);
+    if (flush) yield* kvm_flush_remote_tlbs(ctx, kvm);
     yield* KVM_MMU_LOCK(ctx, kvm);
     yield* kvm_mmu_invalidate_end(ctx, kvm);
     yield* KVM_MMU_UNLOCK(ctx, kvm);

@@ -63,6 +63,10 @@ export interface KvmVcpu {
   };
   /** KVM_RUN in progress (vcpu->mutex) */
   readonly mutex: Lock;
+  /** the gfn of a guest access between its translation and its completion, else -1 (see kvm_flush_remote_tlbs) */
+  inflight: number;
+  /** the task running that access */
+  inflightTid: number;
 }
 
 export interface Kvm {

@@ -406,8 +406,21 @@ export function* kvm_mmu_unmap_gfn_range(ctx: Ctx, kvm: Kvm, range: KvmGfnRange)
   return yield* kvm_unmap_gfn_range(ctx, kvm, range);
 }
 
-/** kvm_flush_remote_tlbs(): the model keeps no TLBs beyond the SPTEs themselves. */
-export function kvm_flush_remote_tlbs(_ctx: Ctx, _kvm: Kvm): void {}
+/**
+ * kvm_flush_remote_tlbs(): KVM_REQ_TLB_FLUSH is a KVM_REQUEST_WAIT request, so the IPIs are waited for; a vCPU
+ * takes the IPI at an instruction boundary, so an access that translated through an old SPTE completes first. The
+ * model keeps no TLBs beyond the SPTEs: it waits for every vCPU's in-flight guest access (KvmVcpu.inflight).
+ */
+export function* kvm_flush_remote_tlbs(ctx: Ctx, kvm: Kvm): KGen<void> {
+  const busy = () => kvm.vcpus.filter((v) => v.inflight >= 0 && v.inflightTid !== ctx.task.tid);
+  yield {
+    t: 'wait',
+    obj: `tlb:${kvm.id}`,
+    what: `kvm${kvm.id} TLB flush waiting for vCPUs to finish their in-flight guest accesses`,
+    ready: () => busy().length === 0,
+    blockers: () => busy().map((v) => v.inflightTid),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------- attributes
 
@@ -488,7 +501,7 @@ function* kvm_handle_gfn_range(
       }
     }
   }
-  if (flush) kvm_flush_remote_tlbs(ctx, kvm);
+  if (flush) yield* kvm_flush_remote_tlbs(ctx, kvm);
   if (found) yield* KVM_MMU_UNLOCK(ctx, kvm);
 }
 
@@ -527,7 +540,7 @@ export function* kvm_mmu_notifier_invalidate_range_start(ctx: Ctx, kvm: Kvm, sta
   yield* kvm_mmu_invalidate_begin(ctx, kvm);
   let flush = false;
   for (const r of ranges) flush = (yield* kvm_mmu_unmap_gfn_range(ctx, kvm, r)) || flush;
-  if (flush) kvm_flush_remote_tlbs(ctx, kvm);
+  if (flush) yield* kvm_flush_remote_tlbs(ctx, kvm);
   yield* KVM_MMU_UNLOCK(ctx, kvm);
 }
 
@@ -559,6 +572,8 @@ export function* kvm_vm_ioctl_create_vcpu(ctx: Ctx, kvm: Kvm, id: bigint): KGen<
     vcpu_id: Number(id),
     run: { exit_reason: 0, memory_fault: { flags: 0, gpa: 0, size: 0 } },
     mutex: newLock(`vcpu_mutex:${kvm.id}:${id}`, `vcpu${id}->mutex`, 'mutex'),
+    inflight: -1,
+    inflightTid: 0,
   };
   kvm.vcpus.push(vcpu);
   kvm_get_kvm(kvm);

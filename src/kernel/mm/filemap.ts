@@ -11,13 +11,13 @@ import {
 } from '../core/locking.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { ENOENT } from '../uapi/errno.js';
-import { type AddressSpace, type Folio, PG_lru, PG_unevictable } from './mm_types.js';
+import { type AddressSpace, type Folio, folioKey, PG_lru, PG_unevictable } from './mm_types.js';
+
+export { dataKey, folioKey } from './mm_types.js';
+
 import { folio_alloc, folio_get, folio_put } from './page_alloc.js';
 
 export const pcKey = (m: AddressSpace) => `pagecache:${m.host.ino}`;
-export const folioKey = (f: Folio) => `folio:${f.pfn}`;
-/** the frame's contents, apart from its flags */
-export const dataKey = (f: Folio) => `data:${f.pfn}`;
 
 // include/linux/fs.h: the invalidate_lock rwsem of an address_space
 export const filemap_invalidate_lock = (ctx: Ctx, m: AddressSpace) => down_write(ctx, m.invalidate_lock);
@@ -50,7 +50,7 @@ export function* filemap_get_folio(m: AddressSpace, index: number): KGen<Folio |
   yield* rd(pcKey(m));
   const f = m.pages.get(index);
   if (!f) return null;
-  folio_get(f);
+  yield* folio_get(f);
   return f;
 }
 
@@ -66,7 +66,7 @@ export function* filemap_lock_folio(ctx: Ctx, m: AddressSpace, index: number): K
     yield* rd(pcKey(m));
     if (f.mapping === m && m.pages.get(index) === f) return f;
     yield* folio_unlock(ctx, f);
-    folio_put(ctx, f);
+    yield* folio_put(ctx, f);
   }
 }
 
@@ -84,7 +84,7 @@ export function* filemap_get_or_create_folio(ctx: Ctx, m: AddressSpace, index: n
     if (m.pages.has(index)) {
       // lost the race to another inserter: drop ours and look again
       f.lock.owner = 0;
-      folio_put(ctx, f);
+      yield* folio_put(ctx, f);
       continue;
     }
     f.mapping = m;
@@ -104,7 +104,7 @@ export function* filemap_remove_folio(ctx: Ctx, f: Folio): KGen<void> {
   if (m.pages.get(f.index) === f) m.pages.delete(f.index);
   m.lastPfn.set(f.index, f.pfn);
   f.mapping = null;
-  folio_put(ctx, f);
+  yield* folio_put(ctx, f);
 }
 
 /** mapping_set_error() */

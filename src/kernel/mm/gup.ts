@@ -5,7 +5,7 @@ import { type Ctx, type KGen, rd } from '../core/sched.js';
 import { EFAULT, EHWPOISON, ENOMEM } from '../uapi/errno.js';
 import { find_vma, handle_mm_fault, pteKey, VM_FAULT_HWPOISON, VM_FAULT_OOM } from './memory.js';
 import type { Folio, Mm } from './mm_types.js';
-import { PAGE_SIZE, VM_WRITE } from './mm_types.js';
+import { PAGE_SIZE, PG_referenced, VM_WRITE } from './mm_types.js';
 import { folio_get } from './page_alloc.js';
 
 export interface GupFlags {
@@ -26,7 +26,9 @@ export function* get_user_page(ctx: Ctx, mm: Mm, addr: number, flags: GupFlags):
       yield* rd(pteKey(mm, vpn));
       const pte = mm.pt.get(vpn);
       if (pte?.kind === 'present' && (!flags.write || pte.writable)) {
-        folio_get(pte.folio);
+        yield* folio_get(pte.folio);
+        // gup_fast_pte_range(): folio_set_referenced() (the slow path's FOLL_TOUCH marks it accessed too)
+        pte.folio.flags |= PG_referenced;
         if (flags.write) pte.dirty = true;
         return pte.folio;
       }

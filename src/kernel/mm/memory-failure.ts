@@ -19,13 +19,18 @@ import { pteKey, vmas_mapping_index } from './memory.js';
 import {
   type AddressSpace,
   type Folio,
+  folioRefKey,
   PAGE_SHIFT,
   PAGE_SIZE,
   PG_dirty,
   PG_hwpoison,
   PG_lru,
+  PG_mlocked,
+  PG_referenced,
+  PG_reserved,
   PG_swapbacked,
   PG_unevictable,
+  PG_uptodate,
 } from './mm_types.js';
 import { folio_alloc, folio_get, folio_put } from './page_alloc.js';
 import { try_to_unmap_hwpoison } from './rmap.js';
@@ -209,7 +214,7 @@ function* delete_from_lru_cache(folio: Folio): KGen<void> {
 
 /** has_extra_refcount(): anything beyond memory_failure's own reference (and the cache's, with extra_pins). */
 function* has_extra_refcount(ctx: Ctx, type: MfMsg, folio: Folio, pfn: number, extra_pins: boolean): KGen<boolean> {
-  yield* rd(folioKey(folio));
+  yield* wr(folioRefKey(folio)); // reading the count: ordered against every get and put (see folioRefKey)
   let count = folio.refcount - 1;
   if (extra_pins) count -= 1 << folio.order;
   if (count > 0) {
@@ -327,29 +332,40 @@ export function* memory_failure(ctx: Ctx, pfn: number, flags: number): KGen<numb
     if (wasPoisoned) {
       let res = -EHWPOISON;
       if (flags & MF_ACTION_REQUIRED) res = yield* kill_accessing_process(ctx, pfn, flags);
-      if (flags & MF_COUNT_INCREASED && folio) folio_put(ctx, folio);
+      if (flags & MF_COUNT_INCREASED && folio) yield* folio_put(ctx, folio);
       yield* action_result(ctx, pfn, 'ALREADY_POISONED', MF_FAILED);
       return res;
     }
     if (pfn < FIRST_PFN) {
-      // get_any_page(): is_kernel_owned_page() -> -ENOTRECOVERABLE
+      // TestSetPageHWPoison() came first and nothing clears it, so the reserved frame stays poisoned
+      k.offlined.add(pfn);
+      if (k.traits.mfKernelOwnedPages) {
+        // get_any_page(): is_kernel_owned_page() -> -ENOTRECOVERABLE
+        mf_pr(ctx, `${hx(pfn)}: unhandlable page.`);
+        return yield* action_result(ctx, pfn, 'KERNEL', MF_IGNORED);
+      }
+      // before: never HWPoisonHandlable(), so three shake_page() retries, then -EIO
+      yield* lru_add_drain_all(ctx);
       mf_pr(ctx, `${hx(pfn)}: unhandlable page.`);
-      return yield* action_result(ctx, pfn, 'KERNEL', MF_IGNORED);
+      return yield* action_result(ctx, pfn, 'GET_HWPOISON', MF_IGNORED);
     }
     if (!folio || folio.freed) {
       // a free buddy page: take_page_off_buddy() keeps it from ever being allocated
       k.offlined.add(pfn);
       return yield* action_result(ctx, pfn, 'BUDDY', MF_RECOVERED);
     }
+    // PG_hwpoison only: whether the cells are bad is the error's business (the memory_failure op corrupts the
+    // frame before reporting; MADV_HWPOISON and corrupt-pfn leave the data intact, as on real hardware)
     folio.flags |= PG_hwpoison;
-    folio.corrupt = true;
-    // get_hwpoison_page(): a handlable (LRU) page gets memory_failure's reference, kept on every recovery path
+    // get_hwpoison_page(): a handlable (LRU) page gets memory_failure's reference, kept on every recovery path.
+    // A folio still in the LRU batch is not handlable yet: shake_page() drains the batch and get_any_page() retries.
+    if (!(folio.flags & PG_lru) && folio.lru_batch) yield* lru_add_drain_all(ctx);
     if (!(folio.flags & PG_lru)) {
       mf_pr(ctx, `${hx(pfn)}: unhandlable page.`);
-      if (flags & MF_COUNT_INCREASED) folio_put(ctx, folio);
+      if (flags & MF_COUNT_INCREASED) yield* folio_put(ctx, folio);
       return yield* action_result(ctx, pfn, 'GET_HWPOISON', MF_IGNORED);
     }
-    if (!(flags & MF_COUNT_INCREASED)) folio_get(folio);
+    if (!(flags & MF_COUNT_INCREASED)) yield* folio_get(folio);
     // hwpoison_filter() under the folio lock: no filter is configured in the model
     yield* folio_lock(ctx, folio);
     yield* folio_unlock(ctx, folio);
@@ -394,6 +410,13 @@ export function* unpoison_memory(ctx: Ctx, pfn: number): KGen<number> {
     }
     const folio = k.mem.get(pfn);
     yield* wr(`folio:${pfn}`);
+    if (pfn < FIRST_PFN) {
+      if (!k.offlined.has(pfn)) {
+        unpoison_pr(ctx, `${hx(pfn)}: page was already unpoisoned`);
+        return -EBUSY;
+      }
+      return -EBUSY; // folio_test_reserved(): refused without a message
+    }
     if (!folio || folio.freed) {
       if (!k.offlined.delete(pfn)) {
         unpoison_pr(ctx, `${hx(pfn)}: page was already unpoisoned`);
@@ -422,7 +445,7 @@ export function* unpoison_memory(ctx: Ctx, pfn: number): KGen<number> {
     folio.flags &= ~PG_hwpoison;
     folio.corrupt = false;
     audit_unpoisoned(k, pfn);
-    folio_put(ctx, folio); // memory_failure()'s reference: the page goes back to the allocator
+    yield* folio_put(ctx, folio); // memory_failure()'s reference: the page goes back to the allocator
     k.num_poisoned_pages--;
     unpoison_pr(ctx, `${hx(pfn)}: software-unpoisoned page`);
     return 0;
@@ -451,11 +474,14 @@ export function* soft_offline_page(ctx: Ctx, pfn: number, flags: number): KGen<n
     yield* wr(folioKey(folio));
     if (folio.flags & PG_hwpoison) {
       say(`${hx(pfn)}: page already poisoned`);
-      if (flags & MF_COUNT_INCREASED) folio_put(ctx, folio);
+      if (flags & MF_COUNT_INCREASED) yield* folio_put(ctx, folio);
       return 0;
     }
-    if (flags & MF_COUNT_INCREASED) folio_put(ctx, folio);
+    // get_hwpoison_page(): a folio still in the LRU batch is drained by shake_page() before the retry
+    if (!(folio.flags & PG_lru) && folio.lru_batch) yield* lru_add_drain_all(ctx);
+    if (flags & MF_COUNT_INCREASED) yield* folio_put(ctx, folio);
     if (folio.mapping?.unevictable) {
+      yield* migrate_inaccessible_folio(folio);
       say(`${hx(pfn)}: page migration failed 1, type ${pageFlagsText(folio)}`);
       return -EBUSY;
     }
@@ -466,19 +492,84 @@ export function* soft_offline_page(ctx: Ctx, pfn: number, flags: number): KGen<n
   }
 }
 
+/**
+ * soft_offline_in_use_page() on a guest_memfd folio: isolate_folio_to_list() takes it off the LRU;
+ * migrate_pages() unmaps it (try_to_migrate() moves each PTE's dirty bit to the folio), move_to_new_folio()
+ * refuses the inaccessible mapping, remove_migration_ptes() puts the PTEs back as they were, and
+ * putback_movable_pages() hands the folio to folio_add_lru(), which parks it in this CPU's LRU batch: PG_lru stays
+ * clear until the batch drains (mm/memory-failure.c, mm/migrate.c, mm/rmap.c, mm/swap.c).
+ */
+function* migrate_inaccessible_folio(folio: Folio): KGen<void> {
+  yield* wr(folioKey(folio));
+  folio.flags &= ~PG_lru; // folio_isolate_lru()
+  for (const { vma, addr } of vmas_mapping_index(folio)) {
+    yield* rd(pteKey(vma.mm, addr / PAGE_SIZE));
+    const pte = vma.mm.pt.get(addr / PAGE_SIZE);
+    if (pte?.kind === 'present' && pte.folio === folio && pte.dirty) folio.flags |= PG_dirty;
+  }
+  folio.lru_batch = true;
+}
+
+/** lru_add_drain_all() (mm/swap.c): every folio waiting in an LRU batch joins its LRU list. */
+function* lru_add_drain_all(ctx: Ctx): KGen<void> {
+  for (const [pfn, f] of ctx.k.mem) {
+    if (!f.lru_batch || f.pfn !== pfn) continue;
+    yield* wr(folioKey(f));
+    f.lru_batch = false;
+    // a folio freed meanwhile went back to the allocator in the model (the batch's reference is not modeled)
+    if (!f.freed) f.flags |= PG_lru;
+  }
+}
+
+/** The kernel's bit number of each model page flag, in pageflag_names[] order (include/trace/events/mmflags.h). */
+const KERNEL_PAGEFLAGS: ReadonlyArray<readonly [number, number, string]> = [
+  [PG_referenced, 2, 'referenced'],
+  [PG_uptodate, 3, 'uptodate'],
+  [PG_dirty, 4, 'dirty'],
+  [PG_lru, 5, 'lru'],
+  [PG_reserved, 13, 'reserved'],
+  [PG_swapbacked, 17, 'swapbacked'],
+  [PG_unevictable, 18, 'unevictable'],
+  [PG_mlocked, 20, 'mlocked'],
+  [PG_hwpoison, 21, 'hwpoison'],
+];
+
+/** ZONE_DMA below 16 MiB, ZONE_DMA32 below 4 GiB, ZONE_NORMAL above (x86-64). */
+function page_zonenum(pfn: number): number {
+  return pfn < 0x1000 ? 0 : pfn < 0x100000 ? 1 : 2;
+}
+
+/**
+ * %pGp of page->flags (lib/vsprintf.c format_page_flags()): the word in hex, the set flags by name, then the
+ * node, zone and last_cpupid fields. The word is laid out as Debian's x86-64 config does it (NODES_SHIFT 10 at
+ * bit 54, ZONES_SHIFT 3 at bit 51, LAST_CPUPID_SHIFT 21 at bit 30, no section field); node 0, and last_cpupid
+ * is all ones (no NUMA-balancing fault has recorded a CPU).
+ */
 function pageFlagsText(f: Folio): string {
+  const node = 0n;
+  const zone = BigInt(page_zonenum(f.pfn));
+  const lastcpupid = 0x1fffffn;
+  let word = (node << 54n) | (zone << 51n) | (lastcpupid << 30n);
   const names: string[] = [];
-  if (f.flags & PG_dirty) names.push('dirty');
-  if (f.flags & PG_lru) names.push('lru');
-  if (f.flags & PG_unevictable) names.push('unevictable');
-  if (f.flags & PG_swapbacked) names.push('swapbacked');
-  return `${hx(f.flags)}(${names.join('|')})`;
+  if (f.lock.owner !== 0) {
+    word |= 1n; // PG_locked, bit 0, first in pageflag_names[]
+    names.push('locked');
+  }
+  for (const [bit, nr, name] of KERNEL_PAGEFLAGS) {
+    if (!(f.flags & bit)) continue;
+    word |= 1n << BigInt(nr);
+    names.push(name);
+  }
+  names.push(`node=${node}`, `zone=${zone}`, `lastcpupid=0x${lastcpupid.toString(16)}`);
+  return `0x${word.toString(16)}(${names.join('|')})`;
 }
 
 /** migrate_pages() for an anonymous or shmem folio: copy to a new frame, repoint users, poison the old one. */
 function* migrate_folio_away(ctx: Ctx, old: Folio): KGen<void> {
   const nf = folio_alloc(ctx.k);
-  nf.flags = old.flags & ~PG_hwpoison;
+  // folio_migrate_flags() carries the state flags over; the new folio joins the LRU through the batch
+  nf.flags = old.flags & ~(PG_hwpoison | PG_lru);
+  nf.lru_batch = (old.flags & PG_lru) !== 0;
   nf.anon = old.anon;
   nf.anonMm = old.anonMm;
   nf.index = old.index;
@@ -499,10 +590,10 @@ function* migrate_folio_away(ctx: Ctx, old: Folio): KGen<void> {
       nf.mapcount++;
       nf.refcount++;
       old.mapcount--;
-      folio_put(ctx, old);
+      yield* folio_put(ctx, old);
     }
   }
-  folio_put(ctx, nf);
+  yield* folio_put(ctx, nf);
   // page_handle_poison(): the old frame is marked and retired
   old.flags |= PG_hwpoison;
   ctx.k.offlined.add(old.pfn);

@@ -88,14 +88,14 @@ export function* handle_mm_fault(ctx: Ctx, vma: Vma, addr: number, write: boolea
     // mm/memory.c __do_fault(): a poisoned page is never mapped; try to evict it (fails while others hold it)
     if (folio.mapcount > 0) yield* unmap_mapping_folio(ctx, folio);
     yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
     return VM_FAULT_HWPOISON;
   }
   yield* wr(pteKey(mm, vpn));
   if (mm.pt.has(vpn)) {
     // raced with another fault on the same PTE
     yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
     return 0;
   }
   const shared = (vma.vm_flags & VM_SHARED) !== 0;
@@ -118,7 +118,7 @@ function* zap_one(ctx: Ctx, mm: Mm, vpn: number, zapHwpoison: boolean): KGen<voi
   yield* wr(folioKey(pte.folio));
   if (pte.dirty) pte.folio.flags |= PG_dirty;
   pte.folio.mapcount--;
-  folio_put(ctx, pte.folio);
+  yield* folio_put(ctx, pte.folio);
 }
 
 /**

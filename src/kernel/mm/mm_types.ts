@@ -7,7 +7,8 @@ import type { GmemInode } from '../kvm/kvm_host.js';
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 
-// Page flags (include/linux/page-flags.h); PG_locked is modeled by Folio.lock.
+// Page flags (include/linux/page-flags.h), with the model's own bit values (pageFlagsText() in memory-failure.ts
+// maps them to the kernel's); PG_locked is modeled by Folio.lock.
 export const PG_uptodate = 1 << 0;
 export const PG_dirty = 1 << 1;
 export const PG_lru = 1 << 2;
@@ -16,6 +17,7 @@ export const PG_hwpoison = 1 << 4;
 export const PG_swapbacked = 1 << 5;
 export const PG_mlocked = 1 << 6;
 export const PG_reserved = 1 << 7;
+export const PG_referenced = 1 << 8;
 
 export interface Folio {
   /** pfn of the head page */
@@ -40,6 +42,11 @@ export interface Folio {
   corrupt: boolean;
   /** returned to the allocator (refcount hit 0) */
   freed: boolean;
+  /**
+   * waiting in this CPU's lru_add batch (folio_add_lru(), mm/swap.c): PG_lru is set only when the batch drains.
+   * Only a failed migration puts a folio there in the model.
+   */
+  lru_batch?: boolean;
 }
 
 export type AddressSpaceOps = 'kvm_gmem_aops' | 'shmem_aops';
@@ -109,3 +116,21 @@ export interface Mm {
   /** next top-down address for mmap(NULL, ...) */
   mmap_base: number;
 }
+
+/** The scheduling key of a folio's state (flags, references, mapping, lock). */
+export const folioKey = (f: Folio): string => `folio:${f.pfn}`;
+
+/**
+ * The key of a folio's reference count. Gets commute with each other, so they are reads of it. A put is a write:
+ * whether it drops the last reference (and frees the folio, a write of the whole folio: AccessPoint.wholeIf)
+ * depends on the gets and puts before it, and an access's footprint may only be changed by accesses it depends on.
+ * Whoever reads the count (has_extra_refcount()) announces a write, so it is ordered against every get and put.
+ */
+export const folioRefKey = (f: Folio): string => `folio:${f.pfn}:ref`;
+
+/**
+ * The key of a frame's contents: a part of its folio, so a write of the whole folio (freeing it, zeroing it)
+ * conflicts with every access to the data, while flag changes and data accesses still conflict only through it.
+ */
+export const dataKeyOfPfn = (pfn: number): string => `folio:${pfn}:data`;
+export const dataKey = (f: Folio): string => dataKeyOfPfn(f.pfn);

@@ -1,8 +1,8 @@
 // Physical frames and folio reference counting (mm/page_alloc.c, include/linux/mm.h, mm/swap.c).
 import { newLock } from '../core/locking.js';
-import type { Ctx } from '../core/sched.js';
+import type { Ctx, KGen } from '../core/sched.js';
 import type { Kernel } from '../machine.js';
-import { type Folio, PAGE_SIZE, PG_hwpoison } from './mm_types.js';
+import { type Folio, folioRefKey, PAGE_SIZE, PG_hwpoison } from './mm_types.js';
 
 /** folio_alloc(): a fresh folio with one reference; contents are whatever the frame held (we model zeroes). */
 export function folio_alloc(k: Kernel, order = 0): Folio {
@@ -33,7 +33,9 @@ export function pfn_folio(k: Kernel, pfn: number): Folio | undefined {
   return k.mem.get(pfn);
 }
 
-export function folio_get(folio: Folio): void {
+/** folio_get(): take a reference; a scheduling point of its own, since others read the count (folioRefKey). */
+export function* folio_get(folio: Folio): KGen<void> {
+  yield { t: 'access', obj: folioRefKey(folio), write: false };
   folio.refcount++;
 }
 
@@ -42,10 +44,11 @@ export function folio_get(folio: Folio): void {
  * (mm/page_alloc.c free_pages_prepare() keeps them off the free lists), which the model gets for free because it
  * never reuses pfns.
  */
-export function folio_put(_ctx: Ctx | null, folio: Folio): void {
+export function* folio_put(ctx: Ctx, folio: Folio): KGen<void> {
+  yield { t: 'access', obj: folioRefKey(folio), write: true, wholeIf: () => folio.refcount === 1 };
   if (folio.refcount <= 0) throw new Error(`folio_put on free pfn ${folio.pfn.toString(16)}`);
   if (--folio.refcount === 0) {
-    if (folio.flags & PG_hwpoison && _ctx) _ctx.k.offlined.add(folio.pfn);
+    if (folio.flags & PG_hwpoison) ctx.k.offlined.add(folio.pfn);
     folio.freed = true;
     folio.mapping = null;
     folio.flags = 0;

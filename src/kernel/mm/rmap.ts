@@ -34,16 +34,17 @@ export function* try_to_unmap_hwpoison(ctx: Ctx, folio: Folio): KGen<boolean> {
   for (const { mm, vpn } of yield* mappings_of(ctx, folio)) {
     const addr = vpn * PAGE_SIZE;
     yield* mmu_notifier_invalidate_range_start(ctx, mm, addr, addr + PAGE_SIZE);
+    // try_to_unmap_one(): ptep_clear_flush() and the hwpoison entry under the PTE lock, then the folio's side
     yield* wr(pteKey(mm, vpn));
     const pte = mm.pt.get(vpn);
     if (pte?.kind === 'present' && pte.folio === folio) {
-      yield* wr(folioKey(folio));
-      if (pte.dirty) folio.flags |= PG_dirty; // rmap.c: PTE dirt moves to the folio
-      const poisoned = (folio.flags & PG_hwpoison) !== 0;
-      if (poisoned) mm.pt.set(vpn, { kind: 'hwpoison', pfn: folio.pfn });
+      // PG_hwpoison is stable here: memory_failure() set it before unmapping, under the folio lock
+      if (folio.flags & PG_hwpoison) mm.pt.set(vpn, { kind: 'hwpoison', pfn: folio.pfn });
       else mm.pt.delete(vpn);
+      yield* wr(folioKey(folio));
+      if (pte.dirty) folio.flags |= PG_dirty; // PTE dirt moves to the folio
       folio.mapcount--;
-      folio_put(ctx, folio);
+      yield* folio_put(ctx, folio);
     }
     yield* mmu_notifier_invalidate_range_end(ctx, mm, addr, addr + PAGE_SIZE);
   }

@@ -59,7 +59,7 @@ export function* shmem_fallocate(
   for (let i = Math.floor(offset / PAGE_SIZE); i < Math.ceil((offset + len) / PAGE_SIZE); i++) {
     const folio = yield* shmem_get_folio(ctx, inode, i);
     yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
   }
   if (!keepSize && offset + len > inode.i_size) inode.i_size = offset + len;
   return 0;
@@ -72,27 +72,4 @@ export function* shmem_setsize(ctx: Ctx, inode: Inode, size: number): KGen<numbe
   inode.i_size = size;
   if (size < old) yield* truncate_inode_pages_range(ctx, inode.mapping, size, -1);
   return 0;
-}
-
-/** shmem_file_read_iter(): copy out of the page cache; holes read as zeroes. */
-export function shmem_read(inode: Inode, pos: number, count: number): number {
-  if (pos >= inode.i_size) return 0;
-  return Math.min(count, inode.i_size - pos);
-}
-
-/** shmem write_iter: allocate pages as needed and extend i_size. */
-export function* shmem_write(ctx: Ctx, inode: Inode, pos: number, count: number, byte: number): KGen<number> {
-  for (let p = pos; p < pos + count; ) {
-    const index = Math.floor(p / PAGE_SIZE);
-    const folio = yield* shmem_get_folio(ctx, inode, index);
-    const off = p - index * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - off, pos + count - p);
-    if (!folio.data) folio.data = new Uint8Array(PAGE_SIZE);
-    folio.data.fill(byte, off, off + n);
-    yield* folio_unlock(ctx, folio);
-    folio_put(ctx, folio);
-    p += n;
-  }
-  if (pos + count > inode.i_size) inode.i_size = pos + count;
-  return count;
 }

@@ -3,7 +3,15 @@
 // like any other.
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { EIO } from '../uapi/errno.js';
-import { filemap_lock_folio, filemap_remove_folio, folio_lock, folio_trylock, folio_unlock, folioKey, pcKey } from './filemap.js';
+import {
+  filemap_lock_folio,
+  filemap_remove_folio,
+  folio_lock,
+  folio_trylock,
+  folio_unlock,
+  folioKey,
+  pcKey,
+} from './filemap.js';
 import { unmap_mapping_folio } from './memory.js';
 import type { AddressSpace, Folio } from './mm_types.js';
 import { PAGE_SIZE, PG_dirty } from './mm_types.js';
@@ -31,7 +39,7 @@ function* find_get_entries(mapping: AddressSpace, start: number, end: number): K
   const out: Folio[] = [];
   for (const [index, f] of mapping.pages) if (index >= start && index < end) out.push(f);
   out.sort((a, b) => a.index - b.index);
-  for (const f of out) folio_get(f);
+  for (const f of out) yield* folio_get(f);
   return out;
 }
 
@@ -74,7 +82,7 @@ export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lst
       }
       yield* folio_unlock(ctx, folio);
     }
-    folio_put(ctx, folio);
+    yield* folio_put(ctx, folio);
   }
 
   // The edge folios: __filemap_get_folio(FGP_LOCK) sleeps on a folio somebody else holds locked.
@@ -86,14 +94,14 @@ export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lst
     sameFolio = lend !== -1 && lend < (head.index + 1) * PAGE_SIZE;
     yield* truncate_inode_partial_folio(ctx, head, lstart, lend);
     yield* folio_unlock(ctx, head);
-    folio_put(ctx, head);
+    yield* folio_put(ctx, head);
   }
   if (!sameFolio && Number.isFinite(tailIndex)) {
     const tail = yield* filemap_lock_folio(ctx, mapping, tailIndex);
     if (typeof tail !== 'number') {
       yield* truncate_inode_partial_folio(ctx, tail, lstart, lend);
       yield* folio_unlock(ctx, tail);
-      folio_put(ctx, tail);
+      yield* folio_put(ctx, tail);
     }
   }
 
@@ -105,7 +113,7 @@ export function* truncate_inode_pages_range(ctx: Ctx, mapping: AddressSpace, lst
       yield* folio_lock(ctx, folio);
       yield* truncate_inode_folio(ctx, mapping, folio);
       yield* folio_unlock(ctx, folio);
-      folio_put(ctx, folio);
+      yield* folio_put(ctx, folio);
     }
   }
 }

@@ -24,6 +24,7 @@ import {
   invalKey,
   KVM_BUG_ON,
   type KvmGfnRange,
+  kvm_flush_remote_tlbs,
   kvm_mem_is_private,
   lockdep_assert_held_write,
 } from '../kvm/kvm_main.js';
@@ -174,7 +175,7 @@ function* kvm_mmu_finish_page_fault(ctx: Ctx, fault: KvmPageFault, r: number): K
     yield* wr(folioKey(folio));
     folio.flags |= PG_dirty; // kvm_set_page_dirty()
   }
-  folio_put(ctx, folio);
+  yield* folio_put(ctx, folio);
 }
 
 /** kvm_prepare_memory_fault_exit() */
@@ -404,6 +405,8 @@ export function* kvm_arch_flush_shadow_memslot(ctx: Ctx, kvm: Kvm, slot: KvmMemo
       may_block: true,
     });
   }
+  // kvm_zap_obsolete_pages() / kvm_mmu_zap_memslot(): the zap is flushed before mmu_lock is dropped
+  yield* kvm_flush_remote_tlbs(ctx, kvm);
   yield* write_unlock(ctx, kvm.mmu_lock);
 }
 

@@ -205,8 +205,12 @@ function* run_guest(ctx: Ctx, vcpu: KvmVcpu, g: GuestRunState): KGen<GuestExit> 
       return { kind: 'npf', gpa, error_code: ec, access: a };
     }
     const folio = pfn_folio(ctx.k, spte.pfn)!;
-    if (folio.freed) ctx.k.uaf.push({ tid: ctx.task.tid, kvm: kvm.id, gfn, pfn: spte.pfn, write: a.write });
+    // translated: a TLB flush now waits for this access to complete (kvm_flush_remote_tlbs())
+    vcpu.inflight = gfn;
+    vcpu.inflightTid = ctx.task.tid;
     yield* (a.write ? wr : rd)(dataKey(folio));
+    vcpu.inflight = -1;
+    if (folio.freed) ctx.k.uaf.push({ tid: ctx.task.tid, kvm: kvm.id, gfn, pfn: spte.pfn, write: a.write });
     if (folio.corrupt) return { kind: 'mce', pfn: spte.pfn };
     const off = gpa % PAGE_SIZE;
     let value = a.value;
