@@ -379,7 +379,7 @@ const defs = [
     doc: 'madvise(2): MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_DONTNEED, MADV_REMOVE, MADV_COLLAPSE and no-op hints.',
     args: { addr: u64('start'), length: u64('bytes'), advice: enumOf(MADV, 'MADV_*') },
     *exec(ctx, a) {
-      const body = sys_madvise(ctx, num(a.addr), num(a.length), num(a.advice));
+      const body = sys_madvise(ctx, big(a.addr), num(a.length), num(a.advice));
       return yield* syscall(
         ctx,
         'madvise',

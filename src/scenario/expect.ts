@@ -2,7 +2,7 @@
 // nested objects compare field by field; `dmesg` lists substrings that must appear in order.
 import { ERRNO } from '../kernel/uapi/errno.js';
 import { KVM_EXIT, MEMORY_EXIT_FLAGS } from '../kernel/uapi/kvm.js';
-import { type Labels, resolveNumber } from '../ops/resolve.js';
+import { ArgError, type Labels, resolveNumber } from '../ops/resolve.js';
 import type { StepResult } from '../ops/result.js';
 import type { Expect } from './load.js';
 
@@ -12,10 +12,16 @@ export interface Mismatch {
   readonly actual: unknown;
 }
 
+/** The expected number, or undefined (a mismatch) when it names no label an earlier step defined. */
 function asBig(v: unknown, labels: Labels): bigint | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v)) return BigInt(v);
-  return resolveNumber(v as string, labels);
+  try {
+    return resolveNumber(v as string, labels);
+  } catch (e) {
+    if (e instanceof ArgError) return undefined;
+    throw e;
+  }
 }
 
 /** An actual result value: numbers are exact by construction, strings are hex. */

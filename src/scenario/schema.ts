@@ -5,7 +5,14 @@ import { ERROR_HANDLERS, KERNEL_VERSIONS, MM_BEHAVIOURS } from '../kernel/option
 import { zodFor } from '../ops/args.js';
 import { OPS, type OpDef } from '../ops/table.js';
 
-const num = z.union([z.number().int(), z.bigint(), z.string()]);
+/** An expected number: decimal or hex (either sign), or LABEL, LABEL+N, LABEL-N (resolved when compared). */
+const EXPECTED_NUMBER_RE =
+  /^\s*(?:-?(?:0[xX][0-9a-fA-F]+|[0-9]+)|[A-Za-z_][A-Za-z0-9_]*\s*(?:[+-]\s*(?:0[xX][0-9a-fA-F]+|[0-9]+))?)\s*$/;
+const num = z.union([
+  z.number().int(),
+  z.bigint(),
+  z.string().regex(EXPECTED_NUMBER_RE, 'a number, a hex string, or LABEL, LABEL+N, LABEL-N'),
+]);
 export const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const expectSchema = z

@@ -60,9 +60,13 @@ function* madvise_inject_error(ctx: Ctx, behavior: number, start: number, end: n
 }
 
 /** do_madvise() */
-export function* sys_madvise(ctx: Ctx, start: number, len_in: number, behavior: number): KGen<number> {
+export function* sys_madvise(ctx: Ctx, start: bigint, len_in: number, behavior: number): KGen<number> {
   if (!M.MADV.nameOf(behavior)) return -EINVAL;
-  if (start % PAGE_SIZE) return -EINVAL;
+  if (start % BigInt(PAGE_SIZE)) return -EINVAL; // exact: a double would call 2^64-1 page aligned
+  return yield* madvise_range(ctx, Number(start), len_in, behavior);
+}
+
+function* madvise_range(ctx: Ctx, start: number, len_in: number, behavior: number): KGen<number> {
   const len = Math.ceil(len_in / PAGE_SIZE) * PAGE_SIZE;
   if (len_in && !len) return -EINVAL;
   const end = start + len;
@@ -77,8 +81,9 @@ export function* sys_madvise(ctx: Ctx, start: number, len_in: number, behavior: 
   for (let a = start; a < end; ) {
     const vma = find_vma(mm, a);
     if (!vma) {
+      // a hole: on to the next VMA, as find_vma() finds it, not page by page
       unmapped = true;
-      a += PAGE_SIZE;
+      a = Math.min(end, ...mm.vmas.filter((v) => v.vm_start > a).map((v) => v.vm_start));
       continue;
     }
     const e = Math.min(end, vma.vm_end);

@@ -75,6 +75,7 @@ export function* sys_mmap(
   }
   if (len === 0) return -EINVAL;
   const plen = pageAlign(len);
+  if (plen > TASK_SIZE) return -ENOMEM; // get_unmapped_area(): no room in the address space
   const pgoff = Number(off / BigInt(PAGE_SIZE));
   if (pgoff + plen / PAGE_SIZE > Number.MAX_SAFE_INTEGER) return -EOVERFLOW;
   const type = flags & MAP_TYPE;

@@ -1,12 +1,27 @@
 // Physical frames and folio reference counting (mm/page_alloc.c, include/linux/mm.h, mm/swap.c).
+
+import { NotModeledError } from '../../diagnostics/errors.js';
 import { newLock } from '../core/locking.js';
 import type { Ctx, KGen } from '../core/sched.js';
-import type { Kernel } from '../machine.js';
+import { FIRST_PFN, type Kernel } from '../machine.js';
 import { type Folio, folioRefKey, PAGE_SIZE, PG_hwpoison } from './mm_types.js';
+
+/**
+ * Frames one model run may allocate (64 MiB of 4 KiB pages; pfns are never reused). The kernel's behaviour past
+ * the machine's memory (reclaim, ENOMEM, the OOM killer) is not modeled, so an input that needs more is refused
+ * rather than simulated page by page without bound.
+ */
+export const MODEL_MAX_FRAMES = 16384;
 
 /** folio_alloc(): a fresh folio with one reference; contents are whatever the frame held (we model zeroes). */
 export function folio_alloc(k: Kernel, order = 0): Folio {
   const nr = 1 << order;
+  if (k.ids.pfn - FIRST_PFN + nr > MODEL_MAX_FRAMES) {
+    throw new NotModeledError(
+      `more than ${MODEL_MAX_FRAMES} page frames (${(MODEL_MAX_FRAMES * PAGE_SIZE) >> 20} MiB) allocated in one run`,
+      'the model allocates every page it populates and does not model reclaim, ENOMEM or the OOM killer; populate less memory',
+    );
+  }
   let pfn = Math.ceil(k.ids.pfn / nr) * nr;
   while (k.offlined.has(pfn)) pfn += nr; // poisoned free frames stay off the free lists
   k.ids.pfn = pfn + nr;
