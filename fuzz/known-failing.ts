@@ -1,8 +1,7 @@
-// Corpus entries that still fail because of a bug in code this fuzzing work may not change (src/kernel, src/engine,
-// src/properties), each with its diagnosis. The regression test requires every entry listed here to still fail with
-// exactly this signature, so the list cannot go stale: when a fix lands, the test fails until the entry is removed
-// from here (and then it must pass like every other corpus entry). The fuzzers count these signatures as known
-// instead of reporting them again.
+// Corpus entries that still fail because of a bug not fixed yet, each with its diagnosis. The regression test
+// requires every entry listed here to still fail with exactly this signature, so the list cannot go stale: when a
+// fix lands, the test fails until the entry is removed from here (and then it must pass like every other corpus
+// entry). The fuzzers count these signatures as known instead of reporting them again.
 
 export interface KnownFailure {
   /** corpus file, relative to the repository root */

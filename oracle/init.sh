@@ -1,6 +1,8 @@
 #!/bin/sh
 # /init of the gmemsim oracle initramfs: mount the pseudo filesystems, load KVM and hwpoison-inject, run the runner
-# with its results on the second serial port (the first is the kernel console), power off.
+# (or an experiment's program, src/oracle/experiment.ts, with the arguments in /experiment.args) with its results
+# on the second serial port (the first is the kernel console), power off. An experiment that leaves threads stuck
+# in the kernel powers the machine off itself.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -20,8 +22,14 @@ while read -r m; do
 done < /lib/modules/load-order
 [ -e /dev/kvm ] || echo "gmemsim-init: no /dev/kvm"
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
-echo "gmemsim-init: runner start"
-/runner /input.json > /dev/ttyS1
-echo "gmemsim-init: runner exit $?"
+if [ -x /experiment ]; then
+  echo "gmemsim-init: experiment start: $(cat /experiment.args)"
+  /experiment $(cat /experiment.args) > /dev/ttyS1
+  echo "gmemsim-init: experiment exit $?"
+else
+  echo "gmemsim-init: runner start"
+  /runner /input.json > /dev/ttyS1
+  echo "gmemsim-init: runner exit $?"
+fi
 sync
 poweroff -f

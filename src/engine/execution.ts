@@ -98,56 +98,11 @@ export function runExecution(program: Program, choose: Chooser, opts: ExecutionO
       if (footprint(point).write) for (const v of checkState(w.k)) add(v);
     }
   }
-  const afterResults: StepResult[] = [];
+  let afterResults: StepResult[] = [];
   if (status === 'complete') {
-    for (const v of checkQuiescent(w.k)) add(v);
-    for (const t of w.threads) {
-      t.spec.steps.forEach((spec, i) => {
-        const r = t.results[i];
-        if (spec.expect && r) {
-          for (const m of compareExpect(spec.expect, r, t.labels)) {
-            add({
-              code: 'GMEM4012',
-              message: `${t.spec.name} step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
-              thread: t.spec.name,
-            });
-          }
-        }
-      });
-    }
-    const after = program.scenario.after;
-    if (after.length) {
-      const labels = new Map(program.labels);
-      for (const t of w.threads) for (const [l, v] of t.labels) labels.set(l, v);
-      const task = w.k.procs[0].threads[0];
-      const ctx = { k: w.k, task, tr: w.tr };
-      for (const spec of after) {
-        const marks = marksOf(w.k);
-        const run = tryRunAlone(w.k, execStep(ctx, spec.op, resolveArgs(spec.op, spec.raw, labels), spec.index));
-        if ('blocked' in run) {
-          status = 'deadlock';
-          add({
-            code: 'GMEM4008',
-            message: `after step ${spec.index} (${spec.op.name}) waits forever: ${describePoint(run.blocked)}`,
-          });
-          break;
-        }
-        const r = run.value;
-        r.thread = 'after';
-        afterResults.push(r);
-        if (spec.as !== undefined) labels.set(spec.as, BigInt(r.ret));
-        for (const v of newFacts(w.k, marks, threadOf)) add(v);
-        for (const v of checkState(w.k)) add(v);
-        if (spec.expect) {
-          for (const m of compareExpect(spec.expect, r, labels)) {
-            add({
-              code: 'GMEM4012',
-              message: `after step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
-            });
-          }
-        }
-      }
-    }
+    const end = finishExecution(w, add, threadOf);
+    afterResults = end.afterResults;
+    if (end.deadlocked) status = 'deadlock';
   }
   return {
     status,
@@ -159,4 +114,60 @@ export function runExecution(program: Program, choose: Chooser, opts: ExecutionO
     world: w,
     eventRanges,
   };
+}
+
+/**
+ * Once every thread has finished: the quiescent checks, the threads' `expect:`s and the `after` steps (run alone,
+ * each checked like a transition). `deadlocked` when an `after` step waits forever.
+ */
+export function finishExecution(
+  w: World,
+  add: (v: Violation) => void,
+  threadOf: (tid: number) => string | undefined,
+): { afterResults: StepResult[]; deadlocked: boolean } {
+  const program = w.program;
+  const afterResults: StepResult[] = [];
+  for (const v of checkQuiescent(w.k)) add(v);
+  for (const t of w.threads) {
+    t.spec.steps.forEach((spec, i) => {
+      const r = t.results[i];
+      if (!spec.expect || !r) return;
+      for (const m of compareExpect(spec.expect, r, t.labels)) {
+        add({
+          code: 'GMEM4012',
+          message: `${t.spec.name} step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
+          thread: t.spec.name,
+        });
+      }
+    });
+  }
+  const labels = new Map(program.labels);
+  for (const t of w.threads) for (const [l, v] of t.labels) labels.set(l, v);
+  const ctx = { k: w.k, task: w.k.procs[0].threads[0], tr: w.tr };
+  for (const spec of program.scenario.after) {
+    const marks = marksOf(w.k);
+    const run = tryRunAlone(w.k, execStep(ctx, spec.op, resolveArgs(spec.op, spec.raw, labels), spec.index));
+    if ('blocked' in run) {
+      add({
+        code: 'GMEM4008',
+        message: `after step ${spec.index} (${spec.op.name}) waits forever: ${describePoint(run.blocked)}`,
+      });
+      return { afterResults, deadlocked: true };
+    }
+    const r = run.value;
+    r.thread = 'after';
+    afterResults.push(r);
+    if (spec.as !== undefined) labels.set(spec.as, BigInt(r.ret));
+    for (const v of newFacts(w.k, marks, threadOf)) add(v);
+    for (const v of checkState(w.k)) add(v);
+    if (spec.expect) {
+      for (const m of compareExpect(spec.expect, r, labels)) {
+        add({
+          code: 'GMEM4012',
+          message: `after step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
+        });
+      }
+    }
+  }
+  return { afterResults, deadlocked: false };
 }

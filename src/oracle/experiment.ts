@@ -216,7 +216,6 @@ async function prepareImage(def: ExperimentDef, profile: KernelProfile, cacheDir
     modulesDir: join(c.kernel(profile.id), 'usr', 'lib', 'modules', profile.abi),
     busybox: staticBusybox(),
     runner: program,
-    init: join(oracleSourceDir(), 'experiments', 'init.sh'),
     programName: 'experiment',
   });
   return { vmlinuz: k.vmlinuz, initramfs, runs: c.runs };

@@ -71,15 +71,13 @@ export interface BaseImageInputs {
   readonly modulesDir: string;
   readonly busybox: string;
   readonly runner: string;
-  /** the /init script (default oracle/init.sh) */
-  readonly init?: string;
   /** the name the program at `runner` gets in the image (default "runner") */
   readonly programName?: string;
 }
 
 /** Builds (or reuses) the base initramfs for a kernel and runner; returns its path. */
 export async function buildBaseInitramfs(inp: BaseImageInputs): Promise<string> {
-  const init = readFileSync(inp.init ?? join(oracleSourceDir(), 'init.sh'));
+  const init = readFileSync(join(oracleSourceDir(), 'init.sh'));
   const runner = readFileSync(inp.runner);
   const busybox = readFileSync(inp.busybox);
   const programName = inp.programName ?? 'runner';

@@ -1,19 +1,6 @@
 // The command line as users run it: exit codes, --json lines, diagnostics with file:line:col.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'gmemsim.js');
-
-function gmemsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { gmemsim } from './helpers.js';
 
 describe('gmemsim run', () => {
   it('runs the seed example and prints one JSON object per step', () => {

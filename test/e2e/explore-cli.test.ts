@@ -1,21 +1,10 @@
 // gmemsim explore / replay / merge / variants as users run them: exit codes, JSON, tokens, Ctrl-C.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'gmemsim.js');
-
-function gmemsim(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { bin, gmemsim, root } from './helpers.js';
 
 describe('gmemsim explore', () => {
   it('exits 0 with complete stats when every property holds', () => {

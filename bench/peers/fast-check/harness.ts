@@ -7,15 +7,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { DiagnosticCode } from '../../../src/diagnostics/codes.js';
-import { DEFAULT_MAX_DEPTH, type ExecStatus } from '../../../src/engine/execution.js';
+import { DEFAULT_MAX_DEPTH, type ExecStatus, finishExecution } from '../../../src/engine/execution.js';
 import { type Program, prepareProgram } from '../../../src/engine/program.js';
-import { tryRunAlone } from '../../../src/engine/sequential.js';
 import { World } from '../../../src/engine/world.js';
 import { describePoint } from '../../../src/kernel/core/sched.js';
 import type { KernelOptions } from '../../../src/kernel/options.js';
-import { execStep, resolveArgs } from '../../../src/ops/step.js';
-import { checkQuiescent, checkState, marksOf, newFacts, type Violation } from '../../../src/properties/properties.js';
-import { compareExpect } from '../../../src/scenario/expect.js';
+import { checkState, marksOf, newFacts, type Violation } from '../../../src/properties/properties.js';
 import { loadScenario } from '../../../src/scenario/load.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -141,48 +138,7 @@ export async function scheduledExecution(
     return { status: 'deadlock', schedule, violations };
   }
   // everything finished: the quiescent checks, the threads' expectations and the `after` steps, as runExecution()
-  for (const v of checkQuiescent(w.k)) add(v);
-  for (const t of w.threads) {
-    t.spec.steps.forEach((spec, i) => {
-      const r = t.results[i];
-      if (!spec.expect || !r) return;
-      for (const m of compareExpect(spec.expect, r, t.labels)) {
-        add({
-          code: 'GMEM4012',
-          message: `${t.spec.name} step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
-          thread: t.spec.name,
-        });
-      }
-    });
-  }
-  const labels = new Map(program.labels);
-  for (const t of w.threads) for (const [l, v] of t.labels) labels.set(l, v);
-  const ctx = { k: w.k, task: w.k.procs[0].threads[0], tr: w.tr };
-  for (const spec of program.scenario.after) {
-    if (stop) break;
-    const marks = marksOf(w.k);
-    const run = tryRunAlone(w.k, execStep(ctx, spec.op, resolveArgs(spec.op, spec.raw, labels), spec.index));
-    if ('blocked' in run) {
-      status = 'deadlock';
-      add({
-        code: 'GMEM4008',
-        message: `after step ${spec.index} (${spec.op.name}) waits forever: ${describePoint(run.blocked)}`,
-      });
-      break;
-    }
-    const r = run.value;
-    if (spec.as !== undefined) labels.set(spec.as, BigInt(r.ret));
-    for (const v of newFacts(w.k, marks, threadOf)) add(v);
-    for (const v of checkState(w.k)) add(v);
-    if (spec.expect) {
-      for (const m of compareExpect(spec.expect, r, labels)) {
-        add({
-          code: 'GMEM4012',
-          message: `after step ${spec.index} (${spec.op.name}): ${m.field}: expected ${String(m.expected)}, got ${JSON.stringify(m.actual)}`,
-        });
-      }
-    }
-  }
+  if (finishExecution(w, add, threadOf).deadlocked) status = 'deadlock';
   return { status, schedule, violations };
 }
 
