@@ -53,6 +53,14 @@ function op<const N extends string, const A extends Record<string, ArgSpec>>(d: 
 }
 
 const big = (v: Resolved | undefined, dflt = 0n): bigint => (v === undefined ? dflt : BigInt(v as bigint | number));
+
+/** The width of a user-mode load or store: one x86 mov (default 1). */
+function accessSize(v: Resolved | undefined): number {
+  const size = num(v, 1);
+  if (![1, 2, 4, 8].includes(size))
+    throw new ScenarioRuntimeError(`size ${size}: a load or store is 1, 2, 4 or 8 bytes`);
+  return size;
+}
 const num = (v: Resolved | undefined, dflt = 0): number => (v === undefined ? dflt : Number(v as bigint | number));
 
 /** Runs a kernel entry point as a traced syscall and converts its return. */
@@ -397,17 +405,17 @@ const defs = [
     doc: 'A user-mode load of size bytes (1, 2, 4, 8); ret 0 with value, or -1 when it faulted (see signal).',
     args: { addr: u64('virtual address'), size: int('bytes', false) },
     *exec(ctx, a) {
-      const size = num(a.size, 1);
+      const size = accessSize(a.size);
       const r = yield* user_load(ctx, num(a.addr), size);
       return r.ok ? { ret: 0, errno: null, value: toU64(r.value) } : { ret: -1, errno: null };
     },
   }),
   op({
     name: 'store',
-    doc: 'A user-mode store of size bytes; ret 0, or -1 when it faulted (see signal).',
+    doc: 'A user-mode store of size bytes (1, 2, 4, 8); ret 0, or -1 when it faulted (see signal).',
     args: { addr: u64('virtual address'), value: u64('value'), size: int('bytes', false) },
     *exec(ctx, a) {
-      const r = yield* user_store(ctx, num(a.addr), num(a.size, 1), big(a.value));
+      const r = yield* user_store(ctx, num(a.addr), accessSize(a.size), big(a.value));
       return { ret: r.ok ? 0 : -1, errno: null };
     },
   }),

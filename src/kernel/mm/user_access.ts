@@ -55,30 +55,65 @@ function auditHost(ctx: Ctx, folio: Folio, addr: number, size: number, write: bo
   }
 }
 
-/** A load of `size` bytes at addr; a consumed poison queues the MCE kill for the return to user mode. */
-export function* user_load(ctx: Ctx, addr: number, size: number): KGen<UserAccessResult> {
-  const folio = yield* user_page(ctx, addr, false);
-  if (!folio) return { ok: false };
-  yield* rd(dataKey(folio));
-  if (folio.corrupt) {
-    yield* do_machine_check(ctx, folio.pfn, false);
-    return { ok: false };
+/** The pages an access of `size` bytes at addr touches: one, or two when it straddles a page boundary. */
+function accessParts(addr: number, size: number): Array<{ addr: number; size: number }> {
+  const first = Math.min(size, PAGE_SIZE - (addr % PAGE_SIZE));
+  return first === size
+    ? [{ addr, size }]
+    : [
+        { addr, size: first },
+        { addr: addr + first, size: size - first },
+      ];
+}
+
+/**
+ * Faults in every page of the access before any byte moves, as the CPU translates both halves of a split access
+ * before it commits; then a consumed poison queues the MCE kill for the return to user mode. Null when it failed.
+ */
+function* user_access_pages(ctx: Ctx, addr: number, size: number, write: boolean): KGen<Folio[] | null> {
+  const parts = accessParts(addr, size);
+  const folios: Folio[] = [];
+  for (const part of parts) {
+    const folio = yield* user_page(ctx, part.addr, write);
+    if (!folio) return null;
+    folios.push(folio);
   }
-  const value = frame_read(folio, addr % PAGE_SIZE, size);
-  auditHost(ctx, folio, addr, size, false, value);
+  for (const folio of folios) {
+    yield* (write ? wr : rd)(dataKey(folio));
+    if (folio.corrupt) {
+      yield* do_machine_check(ctx, folio.pfn, false);
+      return null;
+    }
+  }
+  return folios;
+}
+
+/** A load of `size` bytes at addr (little-endian, possibly across two pages). */
+export function* user_load(ctx: Ctx, addr: number, size: number): KGen<UserAccessResult> {
+  const folios = yield* user_access_pages(ctx, addr, size, false);
+  if (!folios) return { ok: false };
+  let value = 0n;
+  let shift = 0n;
+  accessParts(addr, size).forEach((part, i) => {
+    const v = frame_read(folios[i], part.addr % PAGE_SIZE, part.size);
+    auditHost(ctx, folios[i], part.addr, part.size, false, v);
+    value |= v << shift;
+    shift += BigInt(8 * part.size);
+  });
   return { ok: true, value };
 }
 
 export function* user_store(ctx: Ctx, addr: number, size: number, value: bigint): KGen<UserAccessResult> {
-  const folio = yield* user_page(ctx, addr, true);
-  if (!folio) return { ok: false };
-  yield* wr(dataKey(folio));
-  if (folio.corrupt) {
-    yield* do_machine_check(ctx, folio.pfn, false);
-    return { ok: false };
-  }
-  frame_write(folio, addr % PAGE_SIZE, size, value);
-  auditHost(ctx, folio, addr, size, true, value);
+  const folios = yield* user_access_pages(ctx, addr, size, true);
+  if (!folios) return { ok: false };
+  let rest = value;
+  accessParts(addr, size).forEach((part, i) => {
+    const bits = BigInt(8 * part.size);
+    const v = BigInt.asUintN(Number(bits), rest);
+    frame_write(folios[i], part.addr % PAGE_SIZE, part.size, v);
+    auditHost(ctx, folios[i], part.addr, part.size, true, v);
+    rest >>= bits;
+  });
   return { ok: true, value: 0n };
 }
 
