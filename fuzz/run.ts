@@ -8,6 +8,7 @@
 //
 // Other modes:  --replay FILE...    runs corpus entries and prints what fails (exit status 1 if any does)
 //               --check-corpus      replays every corpus entry in its own process, with the hang timeout
+//               --oracle N          runs N seeded syscall sequences on the model and on a real kernel (--kernel)
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { type Found, KINDS, type Kind, listEntries, parseEntry, readEntry, saveE
 import { FUZZERS, newStats, runChunk, type Stats } from './fuzzers.js';
 import { type Failure, normalize } from './harness.js';
 import { KNOWN_FAILING, KNOWN_SIGNATURES } from './known-failing.js';
+import { runOracleSample } from './oracle.js';
 
 const SELF = import.meta.filename;
 
@@ -34,6 +36,8 @@ const { values: opt, positionals } = parseArgs({
     'slow-seconds': { type: 'string', default: '10' },
     replay: { type: 'boolean', default: false },
     'check-corpus': { type: 'boolean', default: false },
+    oracle: { type: 'string' },
+    kernel: { type: 'string', default: '7.3.4' },
     child: { type: 'boolean', default: false },
     job: { type: 'string', default: '0' },
     current: { type: 'string' },
@@ -393,4 +397,5 @@ function checkCorpus(): void {
 if (opt.child) child();
 else if (opt.replay) replay();
 else if (opt['check-corpus']) checkCorpus();
+else if (opt.oracle) process.exitCode = runOracleSample(Number(opt.seed ?? 1), Number(opt.oracle), opt.kernel);
 else parent();

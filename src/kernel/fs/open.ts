@@ -1,9 +1,12 @@
 // open, close, dup, memfd_create, fallocate and ftruncate (fs/open.c, fs/file.c, mm/memfd.c).
+
+import { NotModeledError } from '../../diagnostics/errors.js';
 import { type Ctx, type KGen, rd, wr } from '../core/sched.js';
 import { kvm_gmem_fallocate } from '../kvm/guest_memfd.js';
 import { MAX_LFS_FILESIZE, shmem_fallocate, shmem_new_inode, shmem_setsize } from '../mm/shmem.js';
-import { EBADF, EFBIG, EINVAL, ENODEV, ENOENT, EOPNOTSUPP } from '../uapi/errno.js';
+import { EBADF, EEXIST, EFBIG, EINVAL, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP } from '../uapi/errno.js';
 import {
+  __O_TMPFILE,
   FALLOC_FL_COLLAPSE_RANGE,
   FALLOC_FL_INSERT_RANGE,
   FALLOC_FL_KEEP_SIZE,
@@ -11,8 +14,16 @@ import {
   FALLOC_FL_UNSHARE_RANGE,
   FALLOC_FL_WRITE_ZEROES,
   FALLOC_FL_ZERO_RANGE,
+  O_ACCMODE,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
   O_LARGEFILE,
+  O_PATH,
+  O_PATH_FLAGS,
+  O_RDONLY,
   O_RDWR,
+  VALID_OPEN_FLAGS,
 } from '../uapi/fs.js';
 import {
   close_fd,
@@ -30,6 +41,7 @@ import {
 import { alloc_file, file_release } from './file_table.js';
 
 // memfd_create() flags (include/uapi/linux/memfd.h)
+const MFD_HUGETLB = 0x4;
 const MFD_NOEXEC_SEAL = 0x8;
 const MFD_EXEC = 0x10;
 
@@ -98,10 +110,26 @@ export function* sys_ftruncate(ctx: Ctx, fd: number, length: bigint): KGen<numbe
   return yield* shmem_setsize(ctx, f.inode, Number(length));
 }
 
-/** open(2): the model has one device node, /dev/kvm (misc device, kvm_chardev_ops). */
-export function* sys_open(ctx: Ctx, path: string, flags: number): KGen<number> {
+/**
+ * open(2): do_sys_open() → build_open_how() and build_open_flags() (fs/open.c), then the path walk (fs/namei.c).
+ * The model has one file to open, the /dev/kvm device node (misc device, kvm_chardev_ops).
+ */
+export function* sys_open(ctx: Ctx, path: string, flags_in: number): KGen<number> {
   const proc = ctx.task.proc;
-  if (path !== '/dev/kvm') return -ENOENT;
+  let flags = flags_in & VALID_OPEN_FLAGS; // build_open_how(): open(2) drops unknown bits
+  if (flags & O_PATH) flags &= O_PATH_FLAGS;
+  // build_open_flags()
+  if ((flags & (O_DIRECTORY | O_CREAT)) === (O_DIRECTORY | O_CREAT)) return -EINVAL;
+  if (flags & __O_TMPFILE) {
+    if (!(flags & O_DIRECTORY)) return -EINVAL;
+    if ((flags & O_ACCMODE) === O_RDONLY) return -EINVAL; // needs MAY_WRITE
+  }
+  if (path !== '/dev/kvm') return -ENOENT; // the op's schema allows no other path
+  // do_tmpfile() and do_open(): /dev/kvm exists and is not a directory
+  if (flags & __O_TMPFILE) return -ENOTDIR;
+  if (flags & O_CREAT && flags & O_EXCL) return -EEXIST;
+  if (flags & O_DIRECTORY) return -ENOTDIR;
+  if (flags & O_PATH) throw new NotModeledError('O_PATH file descriptors are not modeled');
   yield* wr(`fdtable:${proc.pid}`);
   const fd = get_unused_fd_flags(proc);
   if (fd < 0) return fd;
@@ -136,6 +164,7 @@ export function* sys_dup(ctx: Ctx, oldfd: number): KGen<number> {
 
 /** memfd_create(2) (mm/memfd.c): a shmem file of size 0, seekable and with pread/pwrite (memfd_alloc_file()). */
 export function* sys_memfd_create(ctx: Ctx, name: string, flags: number): KGen<number> {
+  if (flags & MFD_HUGETLB) throw new NotModeledError('memfd_create(MFD_HUGETLB): hugetlbfs is not modeled');
   if (flags & ~0x1f) return -EINVAL;
   if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) return -EINVAL; // sanitize_flags()
   if (name.length > 249) return -EINVAL;
