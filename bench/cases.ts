@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { explore, type Strategy } from '../src/engine/explore.js';
 import { prepareProgram } from '../src/engine/program.js';
 import { type GuestAccessInput, loadScenario, runScenario, Session } from '../src/index.js';
-import { type ChildRun, gmemsimJson, REPO, type Summary, sample, summarize } from './measure.js';
+import {
+  type ChildRun,
+  gmemsimJson,
+  gmemsimJsonAsync,
+  REPO,
+  type Summary,
+  sample,
+  sampleAsync,
+  summarize,
+} from './measure.js';
 import { DEFECTS, findWithFastCheck } from './peers/fast-check/harness.js';
 import { runSpin, SPIN_MODELS, spinUnavailable } from './peers/spin/run.js';
 
@@ -81,24 +90,32 @@ export function exploration(
 
 // ------------------------------------------------------------------------------------------------ parallel
 
-export function parallel(cfg: BenchConfig, scenario = 'scenarios/fault-vs-mf.yaml') {
-  const rate = (args: string[]) => () => {
-    const r = gmemsimJson<ExploreJson>(['explore', scenario, '--no-progress', ...args]);
+export async function parallel(cfg: BenchConfig, scenario = 'scenarios/fault-vs-mf.yaml') {
+  const args = ['explore', scenario, '--no-progress'];
+  const rate = (extra: string[]) => () => {
+    const r = gmemsimJson<ExploreJson>([...args, ...extra]);
     return r.json.executions / r.seconds; // wall clock of the process: workers' start-up counts against them
   };
   const one = sample(cfg.repeat, rate([]));
   const two = sample(cfg.repeat, rate(['--workers', '2']));
-  // shard overhead: both halves run one after the other, against the whole search
-  const whole = gmemsimJson<ExploreJson>(['explore', scenario, '--no-progress']);
-  const halves = [0, 1].map((i) =>
-    gmemsimJson<ExploreJson>(['explore', scenario, '--no-progress', '--shard', `${i}/2`]),
-  );
+  // the machine's own ceiling: two independent single-threaded searches at once, against one
+  const ceiling = await sampleAsync(cfg.repeat, async () => {
+    const t0 = performance.now();
+    const both = await Promise.all([gmemsimJsonAsync<ExploreJson>(args), gmemsimJsonAsync<ExploreJson>(args)]);
+    const seconds = (performance.now() - t0) / 1000;
+    return both.reduce((n, r) => n + r.executions, 0) / seconds;
+  });
+  // static shards: both halves run one after the other, against the whole search
+  const whole = gmemsimJson<ExploreJson>(args);
+  const halves = [0, 1].map((i) => gmemsimJson<ExploreJson>([...args, '--shard', `${i}/2`]));
   const sum = (f: (r: ChildRun<ExploreJson>) => number) => halves.reduce((s, r) => s + f(r), 0);
   return {
     scenario,
-    executionsPerSecond: { workers1: one, workers2: two },
+    executionsPerSecond: { workers1: one, workers2: two, twoIndependentProcesses: ceiling },
     speedup: two.median / one.median,
+    machineCeiling: ceiling.median / one.median,
     shards: {
+      note: 'the two halves of --shard i/2 run one after the other, against the unsharded search',
       executions: { whole: whole.json.executions, shardsSummed: sum((r) => r.json.executions) },
       searchSeconds: { whole: whole.json.seconds, shardsSummed: sum((r) => r.json.seconds) },
       overhead: sum((r) => r.json.seconds) / whole.json.seconds,

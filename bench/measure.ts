@@ -1,6 +1,6 @@
 // Measuring: repeated samples summarised as min/median/max, child processes with their peak memory, and the
 // machine the numbers came from.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +27,31 @@ export function summarize(xs: readonly number[]): Summary {
 /** Runs fn `repeat` times and summarises what it returns. */
 export function sample(repeat: number, fn: () => number): Summary {
   return summarize(Array.from({ length: repeat }, fn));
+}
+
+export async function sampleAsync(repeat: number, fn: () => Promise<number>): Promise<Summary> {
+  const xs: number[] = [];
+  for (let i = 0; i < repeat; i++) xs.push(await fn());
+  return summarize(xs);
+}
+
+/** `gmemsim ARGS --json` in a child process, without blocking this one (to run several at once). */
+export function gmemsimJsonAsync<T>(args: readonly string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) => {
+      if (code === 0 || code === 1) resolve(JSON.parse(out) as T);
+      else reject(new Error(`gmemsim ${args.join(' ')} exited with ${code}: ${err.trim()}`));
+    });
+  });
 }
 
 export interface ChildRun<T> {

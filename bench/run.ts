@@ -37,7 +37,7 @@ if (only.has('exploration')) {
 }
 if (only.has('parallel')) {
   log('--workers 2 against 1, and the shard overhead');
-  results.parallel = parallel(cfg);
+  results.parallel = await parallel(cfg);
 }
 if (only.has('simulation')) {
   log('guest accesses, faults, memory_failure by guest size, scenario ops');

@@ -34,7 +34,7 @@ export function sampleForOracle(seed: number, count: number): string {
       if (!LITERAL_PFN.test(text) && !STD_FD.test(text) && texts.length < count) texts.push(text);
     }
   }
-  texts.forEach((t, i) => writeFileSync(join(dir, `sample-${String(i).padStart(3, '0')}.yaml`), t));
+  for (const [i, t] of texts.entries()) writeFileSync(join(dir, `sample-${String(i).padStart(3, '0')}.yaml`), t);
   return dir;
 }
 

@@ -53,6 +53,7 @@ const checkpointSchema = z.object({
   traces: z.array(z.string()).optional(),
   dpor: z
     .object({
+      floor: z.number().int().min(-1).optional(),
       replayLen: count,
       sleepBlocked: count,
       shardCounter: count,

@@ -42,6 +42,8 @@ interface LockState {
 
 /** A Dpor's search position as plain data. */
 export interface DporCheckpoint {
+  /** nodes at or above this index belong to other searches too (parallel exploration); -1 or absent: none */
+  readonly floor?: number;
   readonly replayLen: number;
   readonly sleepBlocked: number;
   readonly shardCounter: number;
@@ -57,8 +59,31 @@ export interface DporCheckpoint {
   }>;
 }
 
+/**
+ * A backtrack point a search found for a node it shares with other searches (at or above its floor): the node,
+ * by the threads chosen on the way to it, and what backtrackFor() would have added there.
+ */
+export interface SharedBacktrack {
+  readonly prefix: readonly number[];
+  readonly initials: readonly number[];
+  readonly want: number;
+  readonly enabled: readonly number[];
+}
+
+/** A node handed over to the parallel coordinator, with the branches given away. */
+export interface CarvedNode {
+  /** the search's stack from the root down to and including the node */
+  readonly stack: DporCheckpoint['stack'];
+  /** every branch the node has, in the order they count as explored */
+  readonly assigned: readonly number[];
+  /** the branches given away (the last entries of `assigned`) */
+  readonly given: readonly number[];
+}
+
 export interface DporOptions {
   readonly preemptionBound?: number;
+  /** receives the backtrack points of shared nodes instead of adding them (parallel exploration) */
+  readonly onShared?: (b: SharedBacktrack) => void;
   /** explore every enabled thread at the first `fullDepth` levels (for sharding), with sleep sets */
   readonly fullDepth?: number;
   /** only prefixes whose index at `fullDepth` is assigned to this shard */
@@ -85,6 +110,8 @@ export class Dpor {
   /** executions cut short because every enabled thread was asleep */
   sleepBlocked = 0;
   private shardCounter = 0;
+  /** stack index of the deepest node shared with other searches; the search ends when it returns there */
+  private floor = -1;
 
   constructor(
     nThreads: number,
@@ -275,6 +302,7 @@ export class Dpor {
     const node = this.stack[j];
     // where shards split, every branch is already some shard's: adding one here would explore it twice
     if (!node || node.siblings) return;
+    const shared = j <= this.floor;
     const e = this.events[j];
     const hbAfterE = (u: Ev) => u.vc[e.thread] > e.local;
     const v: Ev[] = [];
@@ -292,6 +320,11 @@ export class Dpor {
     }
     for (const t of initials) if (node.backtrack.has(t)) return;
     const want = initials.has(this.events[i].thread) ? this.events[i].thread : Math.min(...initials);
+    if (shared) {
+      const prefix = this.stack.slice(0, j).map((n) => n.chosen);
+      this.opts.onShared?.({ prefix, initials: [...initials], want, enabled: node.enabled });
+      return;
+    }
     if (node.enabled.includes(want)) node.backtrack.add(want);
     else for (const t of node.enabled) node.backtrack.add(t);
   }
@@ -299,7 +332,7 @@ export class Dpor {
   /** After an execution: move to the next unexplored branch. Returns false when the space is exhausted. */
   finish(_r: ExecutionResult): boolean {
     const bound = this.opts.preemptionBound;
-    while (this.stack.length > 0) {
+    while (this.stack.length - 1 > this.floor) {
       const top = this.stack[this.stack.length - 1];
       top.done.add(top.chosen);
       let next: number | undefined;
@@ -345,9 +378,37 @@ export class Dpor {
     return h.digest('base64');
   }
 
+  /**
+   * Gives away the unexplored branches of the shallowest node that has any, for other searches to take: that
+   * node and the ones above it become shared (this search reports their backtrack points and ends when it
+   * returns to the node). Returns the newly shared nodes, shallowest first; empty when no node has a branch to give.
+   */
+  carve(): CarvedNode[] {
+    for (let m = this.floor + 1; m < this.stack.length; m++) {
+      const n = this.stack[m];
+      const given = [...n.backtrack].filter((t) => !n.done.has(t) && !n.sleep.has(t) && t !== n.chosen);
+      if (given.length === 0) continue;
+      const stack = this.checkpoint().stack;
+      const out: CarvedNode[] = [];
+      for (let k = this.floor + 1; k <= m; k++) {
+        const node = this.stack[k];
+        const assigned = [...node.done].filter((t) => t !== node.chosen && !given.includes(t));
+        assigned.push(node.chosen);
+        if (k === m) assigned.push(...given);
+        for (const t of node.backtrack) if (!assigned.includes(t)) assigned.push(t);
+        out.push({ stack: stack.slice(0, k + 1), assigned, given: k === m ? given : [] });
+      }
+      for (const t of given) n.done.add(t); // other searches' now
+      this.floor = m;
+      return out;
+    }
+    return [];
+  }
+
   /** The search position (everything but the points, which a replay recreates). */
   checkpoint(): DporCheckpoint {
     return {
+      ...(this.floor >= 0 ? { floor: this.floor } : {}),
       replayLen: this.replayLen,
       sleepBlocked: this.sleepBlocked,
       shardCounter: this.shardCounter,
@@ -367,6 +428,7 @@ export class Dpor {
   static restore(nThreads: number, opts: DporOptions, cp: DporCheckpoint): Dpor {
     const d = new Dpor(nThreads, opts);
     d.replayLen = cp.replayLen;
+    d.floor = cp.floor ?? -1;
     d.sleepBlocked = cp.sleepBlocked;
     d.shardCounter = cp.shardCounter;
     for (const n of cp.stack) {

@@ -6,7 +6,7 @@ import type { StepResult } from '../ops/result.js';
 import { propertyTitle, type Violation } from '../properties/properties.js';
 import { compareExpect } from '../scenario/expect.js';
 import { CHECKPOINT_FORMAT, type ExploreCheckpoint } from './checkpoint.js';
-import { Dpor, type DporOptions } from './dpor.js';
+import { type CarvedNode, Dpor, type DporCheckpoint, type DporOptions, type SharedBacktrack } from './dpor.js';
 import { type Chooser, type ExecutionResult, runExecution } from './execution.js';
 import type { Program } from './program.js';
 import { Rng } from './random.js';
@@ -44,6 +44,8 @@ export interface ExploreOptions {
   readonly resume?: ExploreCheckpoint;
   /** end the search after the first execution that violates one of these (a partial result, "found CODE") */
   readonly stopOn?: readonly DiagnosticCode[];
+  /** parallel exploration: backtrack points of nodes this search shares with others (see parallel.ts) */
+  readonly onShared?: (b: SharedBacktrack) => void;
 }
 
 export interface Progress {
@@ -218,6 +220,7 @@ export class Exploration {
       fullDepth: o.shard ? Math.max(1, o.fullDepth ?? 1) : o.fullDepth,
       shard: o.shard,
       reduce: this.strategy === 'dfs',
+      onShared: o.onShared,
     };
     this.dpor = this.exhaustive
       ? cp?.dpor
@@ -241,6 +244,21 @@ export class Exploration {
       ...(this.traces ? { traces: [...this.traces] } : {}),
       ...(this.dpor ? { dpor: this.dpor.checkpoint() } : { rng: this.rng.state(), pctSteps: this.pctSteps }),
     };
+  }
+
+  /** Parallel exploration: hands unexplored branches to other searches (see Dpor.carve). */
+  carve(): CarvedNode[] {
+    return this.dpor?.carve() ?? [];
+  }
+
+  /** The DPOR position alone, to continue this search elsewhere. */
+  dporCheckpoint(): DporCheckpoint | null {
+    return this.dpor?.checkpoint() ?? null;
+  }
+
+  /** The Mazurkiewicz traces counted so far (countTraces). */
+  traceKeys(): string[] {
+    return this.traces ? [...this.traces] : [];
   }
 
   /** Explores for about `ms` milliseconds; true once the search has ended (exhausted, bounded or stopped). */
@@ -322,18 +340,17 @@ export class Exploration {
     const violations: ViolationReport[] = [...this.best.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([code, b]) => {
-        const raw = { schedule: b.schedule, preemptions: b.preemptions, violation: b.v };
-        const s = o.shrink === false ? raw : (shrinkSchedule(p, b.schedule, code, o.maxDepth) ?? raw);
-        return {
+        const raw: ViolationReport = {
           code,
           title: propertyTitle(code),
-          message: s.violation.message,
-          ...(s.violation.thread ? { thread: s.violation.thread } : {}),
-          token: encodeToken(p, s.schedule),
-          preemptions: s.preemptions,
-          length: s.schedule.length,
+          message: b.v.message,
+          ...(b.v.thread ? { thread: b.v.thread } : {}),
+          token: encodeToken(p, b.schedule),
+          preemptions: b.preemptions,
+          length: b.schedule.length,
           occurrences: b.occurrences,
         };
+        return o.shrink === false ? raw : shrinkReport(p, raw, b.schedule, o.maxDepth);
       });
     return {
       format: 'gmemsim-explore/1',
@@ -416,5 +433,25 @@ function pctChooser(rng: Rng, n: number, d: number, k: number): Chooser {
       for (const t of enabled) if (prio[t] > prio[top]) top = t;
     }
     return top;
+  };
+}
+
+/** A violation with its schedule shrunk to the shortest that still shows it (see shrink.ts). */
+export function shrinkReport(
+  p: Program,
+  v: ViolationReport,
+  schedule: readonly number[],
+  maxDepth?: number,
+): ViolationReport {
+  const s = shrinkSchedule(p, [...schedule], v.code, maxDepth);
+  if (!s) return v;
+  const { thread: _t, ...rest } = v;
+  return {
+    ...rest,
+    message: s.violation.message,
+    ...(s.violation.thread ? { thread: s.violation.thread } : {}),
+    token: encodeToken(p, s.schedule),
+    preemptions: s.preemptions,
+    length: s.schedule.length,
   };
 }

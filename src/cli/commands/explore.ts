@@ -11,9 +11,10 @@ import { type ExploreCheckpoint, readCheckpoint, writeCheckpoint } from '../../e
 import { renderColumns, renderCounterexample, replay } from '../../engine/counterexample.js';
 import { Exploration, type ExploreOptions, type ExploreResult, type Strategy } from '../../engine/explore.js';
 import { mergeResults } from '../../engine/merge.js';
+import { exploreInParallel, type ParallelTaskResult } from '../../engine/parallel.js';
 import { type Program, prepareProgram } from '../../engine/program.js';
 import { decodeToken, tokenProblem } from '../../engine/token.js';
-import type { ShardTask } from '../../engine/worker.js';
+import type { DporTask } from '../../engine/worker.js';
 import type { KernelOptions } from '../../kernel/options.js';
 import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, readScenarioFile } from '../io.js';
 import { type KernelOptionFlags, kernelOptionFlags, parseKernelOptions, usageError } from '../options.js';
@@ -90,9 +91,10 @@ export async function exploreInSlices(p: Program, o: ExploreOptions): Promise<Ex
   return e.result();
 }
 
-/** Runs the shards on worker threads and merges them. */
+/** Runs the parallel DPOR search (engine/parallel.ts) on worker threads. */
 async function exploreOnWorkers(
   file: string,
+  p: Program,
   kernel: Partial<KernelOptions>,
   eo: ExploreOptions,
   workers: number,
@@ -105,20 +107,12 @@ async function exploreOnWorkers(
   });
   const text = readFileSync(file, 'utf8');
   const { onProgress: _p, shouldStop: _s, ...rest } = eo;
+  const stopped = () => (Atomics.load(stop, 0) ? 'interrupted (SIGINT): results so far' : undefined);
   try {
-    const parts = await Promise.all(
-      Array.from({ length: workers }, (_, index) => {
-        const task: ShardTask = {
-          file,
-          text,
-          kernel,
-          explore: { ...rest, shard: { index, count: workers }, fullDepth: workers > 2 ? 2 : 1 },
-          stop: stop.buffer as SharedArrayBuffer,
-        };
-        return pool.run(task) as Promise<ExploreResult>;
-      }),
-    );
-    return mergeResults(parts);
+    return await exploreInParallel(p, { ...eo, shouldStop: stopped }, (task) => {
+      const t: DporTask = { file, text, kernel, explore: rest, stop: stop.buffer as SharedArrayBuffer, task };
+      return pool.run(t, { name: 'exploreTask' }) as Promise<ParallelTaskResult>;
+    });
   } finally {
     await pool.destroy();
   }
@@ -188,6 +182,9 @@ export function registerExplore(program: Command, color: () => boolean): void {
     const eo = exploreOptions(f);
     const workers = int('workers', f.workers, 1) ?? 1;
     if (workers > 1 && eo.shard) throw usageError('--workers and --shard do not combine: each shard is one process');
+    if (workers > 1 && ((eo.strategy ?? 'dfs') !== 'dfs' || eo.preemptionBound !== undefined)) {
+      throw usageError('--workers parallelises the exhaustive search: --strategy dfs without --preemption-bound');
+    }
     if (workers > 1 && (f.checkpoint || f.resume)) {
       throw usageError('--checkpoint and --resume work on one process: use --shard i/N for parallel runs');
     }
@@ -209,7 +206,7 @@ export function registerExplore(program: Command, color: () => boolean): void {
     try {
       r =
         workers > 1
-          ? await exploreOnWorkers(file, kernel, eo, Math.min(workers, availableParallelism() * 4), stopFlag)
+          ? await exploreOnWorkers(file, p, kernel, eo, Math.min(workers, availableParallelism() * 4), stopFlag)
           : await exploreInSlices(p, {
               ...eo,
               onProgress: (pr) => bar?.update(pr.executions, { violations: pr.violations }),
