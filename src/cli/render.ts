@@ -33,9 +33,7 @@ export function describeResult(r: StepResult): string {
 }
 
 export function renderRun(o: RunOutcome, color: boolean): string {
-  const c = color
-    ? pc
-    : { green: (s: string) => s, red: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
+  const c = pc.createColors(color);
   const bad = new Set(o.mismatches.map((m) => m.step));
   const lines = [
     c.bold(`${o.scenario.name}`) +

@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import type { Diagnostic } from './errors.js';
 
 export function formatDiagnostic(d: Diagnostic, color = false): string {
-  const c = color ? pc : { red: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
+  const c = pc.createColors(color);
   const where = d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.col}: ` : d.path ? `${d.path}: ` : '';
   let out = `${c.bold(where)}${c.red('error')} ${c.dim(d.code)}: ${d.message}`;
   if (d.hint) out += `\n  ${c.dim('hint:')} ${d.hint}`;

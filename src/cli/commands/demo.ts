@@ -77,15 +77,7 @@ export function registerDemo(program: Command, color: () => boolean): void {
       .option('--no-trace', 'leave out the kernel trace under each step')
       .option('--no-explore', 'leave out the exploration of the race at the end'),
   ).action((opts: KernelOptionFlags & { trace: boolean; explore: boolean }) => {
-    const c = color()
-      ? pc
-      : {
-          bold: (s: string) => s,
-          dim: (s: string) => s,
-          cyan: (s: string) => s,
-          red: (s: string) => s,
-          green: (s: string) => s,
-        };
+    const c = pc.createColors(color());
     const scenario = loadScenario('scenarios/seed-story.yaml', readFileSync(SEED_STORY, 'utf8'));
     const o = runScenario(scenario, { options: parseKernelOptions(opts), trace: true });
     const out: string[] = [
@@ -125,13 +117,12 @@ export function registerDemo(program: Command, color: () => boolean): void {
  * chosen handler holds every property.
  */
 function exploreTheRace(options: Partial<KernelOptions>, color: boolean): boolean {
-  const bold = color ? pc.bold : (s: string) => s;
-  const cyan = color ? pc.cyan : (s: string) => s;
+  const c = pc.createColors(color);
   const p = prepareProgram(loadScenario('scenarios/fault-vs-mf.yaml', readFileSync(RACE, 'utf8')), options);
   const r = explore(p);
   const out = [
     '',
-    bold(cyan('6. Every interleaving of that race')),
+    c.bold(c.cyan('6. Every interleaving of that race')),
     wrap(
       `The story above is one schedule. The explorer runs the guest's fault and memory_failure() concurrently and ` +
         `covers every interleaving that matters (dynamic partial-order reduction), checking every property in ` +

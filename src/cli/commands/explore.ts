@@ -119,15 +119,7 @@ async function exploreOnWorkers(
 }
 
 export function renderExplore(p: Program, r: ExploreResult, color: boolean): string {
-  const c = color
-    ? pc
-    : {
-        bold: (s: string) => s,
-        red: (s: string) => s,
-        green: (s: string) => s,
-        dim: (s: string) => s,
-        yellow: (s: string) => s,
-      };
+  const c = pc.createColors(color);
   const lines = [
     c.bold(`${r.scenario}`) +
       c.dim(`  (mm: ${r.options.mm}, error_handler: ${r.options.error_handler}, strategy: ${r.strategy})`),
@@ -265,7 +257,7 @@ function replayCommand(p: Program, token: string, json: boolean, color: boolean)
       `${JSON.stringify({ status: r.status, steps: [...r.threadResults.flat(), ...r.afterResults], violations: r.violations })}\n`,
     );
   } else {
-    const c = color ? pc : { red: (s: string) => s, green: (s: string) => s };
+    const c = pc.createColors(color);
     process.stdout.write(`${renderColumns(p, r.world.tr.events)}\n\n`);
     for (const v of r.violations) process.stdout.write(`${c.red(`${v.code}: ${v.message}`)}\n`);
     if (r.violations.length === 0) process.stdout.write(`${c.green('no property violated in this execution')}\n`);

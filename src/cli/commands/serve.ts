@@ -44,7 +44,7 @@ export function registerServe(program: Command, color: () => boolean): void {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .action(async (file: string | undefined, opts: ServeFlags) => {
-      const c = color() ? pc : { bold: (s: string) => s, yellow: (s: string) => s, dim: (s: string) => s };
+      const c = pc.createColors(color());
       const port = intOption('port', opts.port, 0, 65535);
       const maxUploadBytes = intOption('max-upload', opts.maxUpload, 1024, 256 * 1024 * 1024);
       const s = await startServer({

@@ -65,15 +65,7 @@ async function exploreAll(jobs: readonly Job[], eo: ExploreOptions, workers: num
 const MARK = { holds: '✓', violated: '✗', unknown: '?', 'n/a': '–' } as const;
 
 function renderText(t: VariantTable, color: boolean): string {
-  const c = color
-    ? pc
-    : {
-        bold: (s: string) => s,
-        red: (s: string) => s,
-        green: (s: string) => s,
-        dim: (s: string) => s,
-        yellow: (s: string) => s,
-      };
+  const c = pc.createColors(color);
   const codes = t.properties.map((p) => p.code);
   const lines = [c.bold(`${t.scenario}`) + c.dim(`  (${t.file})`)];
   lines.push(
